@@ -1,0 +1,214 @@
+// Package casework carries out what responders do to incidents: open and update them, move them
+// through the phases, assign roles, work tasks, write notes and timeline entries, and link
+// assets. Every use case checks that the caller may see and change the incident, applies the
+// domain rules, and writes the change together with its timeline entry and its audit record in
+// one storage transaction, so that either all of it is recorded or none of it is.
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/audit"
+	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/store"
+)
+
+// ExitBlockedError is returned when required tasks stop an incident from leaving a phase.
+type ExitBlockedError struct {
+	Phases []incident.Phase
+	Unmet  []incident.Task
+}
+
+func (e *ExitBlockedError) Error() string {
+	titles := make([]string, len(e.Unmet))
+	for i, t := range e.Unmet {
+		titles[i] = fmt.Sprintf("%q", t.Title)
+	}
+	return fmt.Sprintf("%d required task(s) still open: %s", len(e.Unmet), strings.Join(titles, ", "))
+}
+
+// Service runs the casework use cases on a store.
+type Service struct {
+	store store.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// Options tune a Service; zero values pick the defaults.
+type Options struct {
+	// Now is the clock; time.Now by default.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// New returns a Service on st.
+func New(st store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{store: st, now: opts.Now, log: opts.Logger}
+}
+
+// NewID returns a new sortable unique id.
+func NewID() string { return ulid.Make().String() }
+
+// work is one write transaction of a use case with the helpers every use case needs.
+type work struct {
+	ctx context.Context
+	tx  store.Tx
+	p   access.Principal
+	now time.Time
+}
+
+func (s *Service) write(ctx context.Context, p access.Principal, fn func(w *work) error) error {
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		return fn(&work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()})
+	})
+}
+
+func (s *Service) read(ctx context.Context, p access.Principal, fn func(w *work) error) error {
+	return s.store.Read(ctx, func(tx store.Tx) error {
+		return fn(&work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()})
+	})
+}
+
+// actor names the principal on timelines and in audit records.
+func actor(p access.Principal) string {
+	if p.Username != "" {
+		return p.Username
+	}
+	return "system"
+}
+
+// audit appends an audit record for a change.
+func (w *work) audit(action, objectType, objectID, incidentID string, changes any) error {
+	rec := audit.Record{
+		ID: NewID(), OrgID: w.p.OrgID, At: w.now, Actor: actor(w.p), Action: action,
+		ObjectType: objectType, ObjectID: objectID, IncidentID: incidentID,
+	}
+	if changes != nil {
+		rec.Changes = audit.JSON(changes)
+	}
+	if err := w.tx.Audit().Append(w.ctx, &rec); err != nil {
+		return fmt.Errorf("write audit record: %w", err)
+	}
+	return nil
+}
+
+// timeline puts an entry on an incident's timeline, dated now.
+func (w *work) timeline(incidentID string, kind incident.EntryKind, text string, details any) error {
+	e := incident.Entry{
+		ID: NewID(), OrgID: w.p.OrgID, IncidentID: incidentID, EventAt: w.now, EventZone: "Z",
+		RecordedAt: w.now, Kind: kind, Actor: actor(w.p), Text: text,
+	}
+	if details != nil {
+		e.Details = audit.JSON(details)
+	}
+	if err := w.tx.Timeline().Add(w.ctx, e); err != nil {
+		return fmt.Errorf("add timeline entry: %w", err)
+	}
+	return nil
+}
+
+// canWrite checks that the principal may change things at all.
+func (w *work) canWrite() error {
+	if !w.p.Can(access.RoleResponder) {
+		return fmt.Errorf("%w: your role may only read", access.ErrForbidden)
+	}
+	return nil
+}
+
+// incident loads an incident by key (INC-n) or id and checks that the principal may see it.
+// An incident the principal may not see is reported as not found, like one that does not exist.
+func (w *work) incident(key string) (incident.Incident, error) {
+	var (
+		inc incident.Incident
+		err error
+	)
+	if n, ok := incident.ParseKey(key); ok {
+		inc, err = w.tx.Incidents().GetByNumber(w.ctx, w.p.OrgID, n)
+	} else if _, perr := ulid.ParseStrict(key); perr == nil {
+		inc, err = w.tx.Incidents().Get(w.ctx, w.p.OrgID, key)
+	} else {
+		return inc, fmt.Errorf("incident %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return inc, err
+	}
+	if err := w.visible(inc); err != nil {
+		return inc, fmt.Errorf("incident %q: %w", key, err)
+	}
+	return inc, nil
+}
+
+// visible reports ErrNotFound when the principal may not see the incident.
+func (w *work) visible(inc incident.Incident) error {
+	if !inc.Restricted || w.p.Effective() == access.RoleAdmin {
+		return nil
+	}
+	member, err := w.tx.Incidents().IsMember(w.ctx, w.p.OrgID, inc.ID, w.p.UserID)
+	if err != nil {
+		return err
+	}
+	if !w.p.CanSeeIncident(inc.Restricted, member) {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// incidentByID loads the incident an object belongs to and checks visibility.
+func (w *work) incidentByID(id string) (incident.Incident, error) {
+	inc, err := w.tx.Incidents().Get(w.ctx, w.p.OrgID, id)
+	if err != nil {
+		return inc, err
+	}
+	return inc, w.visible(inc)
+}
+
+// checkVersion compares the version a client read with the stored one.
+// ifMatch comes from an If-Match header (412 on mismatch), bodyVersion from the request body
+// (409 on mismatch); zero means not given.
+func checkVersion(stored, ifMatch, bodyVersion int64) error {
+	if ifMatch != 0 && ifMatch != stored {
+		return fmt.Errorf("%w: the object is at version %d, not %d", store.ErrPrecondition, stored, ifMatch)
+	}
+	if bodyVersion != 0 && bodyVersion != stored {
+		return fmt.Errorf("%w: the object is at version %d, not %d", store.ErrConflict, stored, bodyVersion)
+	}
+	return nil
+}
+
+// visibleTo is the user id lists must check membership for; empty for admins, who see all.
+func visibleTo(p access.Principal) string {
+	if p.Effective() == access.RoleAdmin {
+		return ""
+	}
+	return p.UserID
+}
+
+// resolveUser finds a member of the principal's organisation by user name or id.
+func (w *work) resolveUser(pointer, nameOrID string) (access.User, error) {
+	nameOrID = strings.TrimSpace(nameOrID)
+	u, err := w.tx.Users().GetByUsername(w.ctx, nameOrID)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = w.tx.Users().Get(w.ctx, nameOrID)
+	}
+	if err == nil {
+		_, err = w.tx.Users().Membership(w.ctx, u.ID, w.p.OrgID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return u, invalid(pointer, "no user %q in this organisation", nameOrID)
+	}
+	return u, err
+}
