@@ -57,6 +57,12 @@ const adminPassword = "correct horse battery staple"
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, auth.Options{MaxFailuresPerAccount: 1000, MaxFailuresPerAddress: 1000}, httpapi.Config{})
+}
+
+// newEnvWith builds an env with the given auth and API settings.
+func newEnvWith(t testing.TB, authOpts auth.Options, apiCfg httpapi.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "quell.db"), sqlite.Options{Logger: log})
@@ -64,14 +70,16 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)}
 	cases := casework.New(st, casework.Options{Now: clk.Now, Logger: log})
-	authn := auth.New(st, auth.Options{Logger: log, MaxFailuresPerAccount: 1000, MaxFailuresPerAddress: 1000})
+	authOpts.Logger = log
+	authn := auth.New(st, authOpts)
 	q, err := jobs.New(ctx, st, cases, jobs.Options{Logger: log})
 	require.NoError(t, err)
 	_ = q
 	res, err := authn.Bootstrap(ctx, "admin", adminPassword)
 	require.NoError(t, err)
 	require.True(t, res.Created)
-	api := httpapi.New(httpapi.Config{Version: "test"}, st, cases, authn, log)
+	apiCfg.Version = "test"
+	api := httpapi.New(apiCfg, st, cases, authn, log)
 	e := &env{t: t, ctx: ctx, store: st, auth: authn, cases: cases, handler: api.Handler(), clock: clk}
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
