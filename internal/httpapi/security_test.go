@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -211,4 +212,38 @@ func TestRestrictedIncidentsAndOrganisations(t *testing.T) {
 	e.call("GET", "/api/v1/me", e.admin, nil, http.StatusOK, &me)
 	require.True(t, me.MultiOrg)
 	require.Len(t, me.Memberships, 2)
+}
+
+func TestSwitchOrganisationInSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.call("POST", "/api/v1/orgs", e.admin, auth.NewOrg{Slug: "acme", Name: "ACME"}, http.StatusCreated, nil)
+	c := loginCookie(t, e, httpapi.SessionCookie, `{"username":"admin","password":"`+adminPassword+`"}`)
+	cookie := c.Name + "=" + c.Value
+	resp, data := e.request("POST", "/api/v1/incidents", "", `{"title":"default org","severity":"low"}`, "Cookie", cookie)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", data)
+
+	resp, data = e.request("POST", "/api/v1/me/org", "", `{"org":"acme"}`, "Cookie", cookie)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", data)
+	require.Contains(t, string(data), `"org_slug":"acme"`)
+	var page store.Page[incident.Incident]
+	resp, data = e.request("GET", "/api/v1/incidents", "", nil, "Cookie", cookie)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.Unmarshal(data, &page))
+	require.Empty(t, page.Items, "after switching, the session reads the other organisation")
+
+	resp, _ = e.request("POST", "/api/v1/me/org", "", `{"org":"nowhere"}`, "Cookie", cookie)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, _ = e.request("POST", "/api/v1/me/org", e.admin, `{"org":"acme"}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "a token belongs to one organisation")
+}
+
+func TestMetricsCountRequests(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.call("GET", "/api/v1/incidents", e.admin, nil, http.StatusOK, nil)
+	resp, data := e.request("GET", "/metrics", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(data), `quell_http_requests_total{code="200",route="GET /api/v1/incidents"} 1`)
+	require.Contains(t, string(data), `quell_http_request_duration_seconds_bucket{route="GET /api/v1/incidents"`)
 }
