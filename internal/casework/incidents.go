@@ -214,7 +214,10 @@ func applyIncidentPatch(inc *incident.Incident, p IncidentPatch) {
 		inc.Tags = slices.Clone(*p.Tags)
 	}
 	if p.CustomFields != nil {
-		inc.CustomFields = maps.Clone(p.CustomFields)
+		inc.CustomFields = maps.Clone(*p.CustomFields)
+		if inc.CustomFields == nil {
+			inc.CustomFields = map[string]string{}
+		}
 	}
 }
 

@@ -29,14 +29,15 @@ type NewIncident struct {
 // IncidentPatch changes an incident's descriptive fields. Version, when not zero, must be the
 // version the client read.
 type IncidentPatch struct {
-	Title        *string            `json:"title,omitempty"`
-	Summary      *string            `json:"summary,omitempty"`
-	Type         *incident.Type     `json:"type,omitempty"`
-	Severity     *incident.Severity `json:"severity,omitempty"`
-	TLP          *incident.TLP      `json:"tlp,omitempty"`
-	Restricted   *bool              `json:"restricted,omitempty"`
-	Tags         *[]string          `json:"tags,omitempty"`
-	CustomFields map[string]string  `json:"custom_fields,omitempty"`
+	Title      *string            `json:"title,omitempty"`
+	Summary    *string            `json:"summary,omitempty"`
+	Type       *incident.Type     `json:"type,omitempty"`
+	Severity   *incident.Severity `json:"severity,omitempty"`
+	TLP        *incident.TLP      `json:"tlp,omitempty"`
+	Restricted *bool              `json:"restricted,omitempty"`
+	Tags       *[]string          `json:"tags,omitempty"`
+	// CustomFields, when given, replaces all custom fields; {} removes them all.
+	CustomFields *map[string]string `json:"custom_fields,omitempty"`
 	Version      int64              `json:"version,omitempty"`
 }
 

@@ -119,13 +119,33 @@ func (s *Service) FindTasks(ctx context.Context, p access.Principal, f store.Tas
 			f.IncidentID = inc.ID
 		}
 		var err error
-		out, err = w.tx.Tasks().List(ctx, f)
-		return err
+		if out, err = w.tx.Tasks().List(ctx, f); err != nil {
+			return err
+		}
+		return w.fillIncidentKeys(out.Items)
 	})
 	if out.Items == nil {
 		out.Items = []incident.Task{}
 	}
 	return out, err
+}
+
+// fillIncidentKeys names each task's incident by its key, for lists across incidents.
+func (w *work) fillIncidentKeys(tasks []incident.Task) error {
+	keys := map[string]string{}
+	for i, t := range tasks {
+		key, ok := keys[t.IncidentID]
+		if !ok {
+			inc, err := w.tx.Incidents().Get(w.ctx, w.p.OrgID, t.IncidentID)
+			if err != nil {
+				return err
+			}
+			key = inc.Key
+			keys[t.IncidentID] = key
+		}
+		tasks[i].IncidentKey = key
+	}
+	return nil
 }
 
 func (w *work) task(id string) (incident.Task, incident.Incident, error) {
@@ -141,8 +161,9 @@ func (w *work) task(id string) (incident.Task, incident.Incident, error) {
 func (s *Service) GetTask(ctx context.Context, p access.Principal, id string) (incident.Task, error) {
 	var out incident.Task
 	err := s.read(ctx, p, func(w *work) error {
-		var err error
-		out, _, err = w.task(id)
+		t, inc, err := w.task(id)
+		t.IncidentKey = inc.Key
+		out = t
 		return err
 	})
 	return out, err

@@ -34,9 +34,11 @@ const MaxTaskDescription = 20000
 
 // Task is a piece of work on an incident, in one phase.
 type Task struct {
-	ID          string     `json:"id"`
-	OrgID       string     `json:"-"`
-	IncidentID  string     `json:"incident_id"`
+	ID         string `json:"id"`
+	OrgID      string `json:"-"`
+	IncidentID string `json:"incident_id"`
+	// IncidentKey (INC-n) is filled in when tasks are listed across incidents.
+	IncidentKey string     `json:"incident_key,omitempty"`
 	Phase       Phase      `json:"phase"`
 	Title       string     `json:"title"`
 	Description string     `json:"description"`
