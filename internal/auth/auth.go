@@ -138,6 +138,21 @@ func (s *Service) Bootstrap(ctx context.Context, username, password string) (Boo
 	if err := CheckPassword("/password", password); err != nil {
 		return res, fmt.Errorf("admin password: %w", err)
 	}
+	var users int
+	if err := s.store.Read(ctx, func(tx store.Tx) error {
+		var err error
+		users, err = tx.Users().Count(ctx)
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if users > 0 {
+		// Not the first start: make sure the default organisation exists, hash nothing.
+		return res, s.store.Write(ctx, func(tx store.Tx) error {
+			_, err := ensureDefaultOrg(ctx, tx, s.now().UTC())
+			return err
+		})
+	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return res, err
@@ -204,7 +219,7 @@ func (s *Service) checkCredentials(ctx context.Context, username, password, addr
 	}
 	hash := u.PasswordHash
 	if err != nil || hash == "" {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	ok, verr := VerifyPassword(hash, password)
 	if err != nil || verr != nil || !ok || u.Disabled {

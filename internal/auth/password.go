@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -88,14 +89,14 @@ func VerifyPassword(hash, pw string) (bool, error) {
 }
 
 // dummyHash is verified against when a user name is unknown, so that unknown users and
-// wrong passwords take the same time to refuse.
-var dummyHash = func() string {
+// wrong passwords take the same time to refuse. It is made on first use, not at start-up.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("quell-no-such-user-password")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 // GeneratePassword returns a random password of 26 base32 characters (130 bits).
 func GeneratePassword() string { return rand.Text() }

@@ -77,8 +77,11 @@ func newRoot(version string, stdout, stderr io.Writer, d deps) *cobra.Command {
 	c := &cli{deps: d, version: version, stdout: stdout, stderr: stderr, output: outputTable}
 	root := &cobra.Command{
 		Use:   "quell",
-		Short: "Quell incident response: work incidents from the command line",
-		Long: `quell talks to a Quell server. Sign in once with "quell login --server URL",
+		Short: "Quell incident response: run the server and work incidents from the command line",
+		Long: `quell runs the Quell server ("quell serve") and its admin verbs on a data
+directory ("quell migrate", "quell user create", "quell audit verify").
+
+As a client it talks to a Quell server: sign in once with "quell login --server URL",
 then work incidents, tasks, notes, the timeline and assets from the shell.
 
 Server and token come from --server/--token, else QUELL_SERVER/QUELL_TOKEN,

@@ -38,7 +38,7 @@ type FieldError struct {
 	Detail    string `json:"detail"`
 }
 
-// ProblemType of a blocked phase exit, for clients that want to recognise it.
+// ProblemExitCriteria is the problem type of a blocked phase exit, for clients that want to recognise it.
 const ProblemExitCriteria = "urn:quell:problem:exit-criteria-unmet"
 
 // statusError is an error that carries its own status and public detail.

@@ -40,8 +40,6 @@ func (r Route) ID() string { return r.Method + " " + r.Pattern }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, p access.Principal) error
 
-var listQuery = []string{"cursor", "limit"}
-
 // Routes lists every route of the API.
 func Routes() []Route {
 	const (

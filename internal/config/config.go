@@ -1,0 +1,168 @@
+// Package config holds the settings of `quell serve`: their defaults, how they are read
+// (a YAML file, then QUELL_* environment variables, then command-line flags, each overriding
+// the one before) and how they are checked before the server starts.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultData            = "./quell-data"
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "text"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultSessionTTL      = 12 * time.Hour
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultAdminUser       = "admin"
+)
+
+// Limits Validate enforces.
+const (
+	MaxBodyBytesLimit  = 1 << 30
+	MinSessionTTL      = time.Minute
+	MaxSessionTTL      = 90 * 24 * time.Hour
+	MaxShutdownTimeout = 10 * time.Minute
+)
+
+// Config is everything `quell serve` can be told.
+type Config struct {
+	// Data is the data directory; the database is Data/quell.db.
+	Data string `yaml:"data"`
+	// Listen is the address the HTTP server binds, host:port. Port 0 picks a free port.
+	Listen string `yaml:"listen"`
+	Log    Log    `yaml:"log"`
+	TLS    TLS    `yaml:"tls"`
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// SecureCookies marks session cookies Secure with the __Host- prefix. Unset, it follows
+	// TLS: on when Quell serves TLS itself. Set it to true behind a TLS-terminating proxy.
+	SecureCookies *bool `yaml:"secure_cookies"`
+	// SessionTTL is how long an idle browser session lives.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	Admin      Admin         `yaml:"admin"`
+	// ShutdownTimeout bounds a graceful stop: in-flight requests and running jobs get this
+	// long to finish.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AllowUnsafeSync trades durability of the last commits before a power failure for write
+	// speed (SQLite synchronous=NORMAL). Only for tests, benchmarks and throwaway data.
+	AllowUnsafeSync bool `yaml:"allow_unsafe_sync"`
+}
+
+// Log configures the structured log written to stderr.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// TLS names the certificate and key files; both empty serves plain HTTP.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Admin is the first administrator, created on the first start only.
+type Admin struct {
+	// User is the user name (default admin).
+	User string `yaml:"user"`
+	// Password is the password; empty generates one, printed once.
+	Password string `yaml:"password"`
+}
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	return Config{
+		Data:            DefaultData,
+		Listen:          DefaultListen,
+		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		SessionTTL:      DefaultSessionTTL,
+		Admin:           Admin{User: DefaultAdminUser},
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// TLSEnabled reports whether the server serves TLS itself.
+func (c Config) TLSEnabled() bool { return c.TLS.Cert != "" && c.TLS.Key != "" }
+
+// Secure reports whether session cookies are marked Secure: as set, else when TLS is on.
+func (c Config) Secure() bool {
+	if c.SecureCookies != nil {
+		return *c.SecureCookies
+	}
+	return c.TLSEnabled()
+}
+
+// Redacted returns a copy safe to log: the admin password is masked.
+func (c Config) Redacted() Config {
+	if c.Admin.Password != "" {
+		c.Admin.Password = "REDACTED"
+	}
+	return c
+}
+
+// Validate checks the configuration and reports every problem it finds, one per line, each
+// naming the setting as it is written in the YAML file.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if strings.TrimSpace(c.Data) == "" {
+		bad("data: the data directory must not be empty")
+	}
+	if err := checkListen(c.Listen); err != nil {
+		bad("listen: %v", err)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls: set both tls.cert and tls.key, or neither")
+	}
+	if c.MaxBodyBytes <= 0 || c.MaxBodyBytes > MaxBodyBytesLimit {
+		bad("max_body_bytes: %d is out of range 1 to %d", c.MaxBodyBytes, MaxBodyBytesLimit)
+	}
+	if c.SessionTTL < MinSessionTTL || c.SessionTTL > MaxSessionTTL {
+		bad("session_ttl: %s is out of range %s to %s", c.SessionTTL, MinSessionTTL, MaxSessionTTL)
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > MaxShutdownTimeout {
+		bad("shutdown_timeout: %s is out of range (0, %s]", c.ShutdownTimeout, MaxShutdownTimeout)
+	}
+	if strings.TrimSpace(c.Admin.User) == "" {
+		bad("admin.user: the admin user name must not be empty")
+	}
+	if c.Admin.Password != "" && strings.TrimSpace(c.Admin.Password) == "" {
+		bad("admin.password: a password of only spaces is refused; leave it empty to have one generated")
+	}
+	return errors.Join(errs...)
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (for example 127.0.0.1:8080 or :8080)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q: %q is not a host name or address", addr, host)
+	}
+	return nil
+}
