@@ -379,6 +379,18 @@ func authErr(err error) error {
 	return err
 }
 
+// SessionCookie is the name of the session cookie the API and the web UI share.
+const SessionCookie = "quell_session"
+
+// SessionCookieName is the cookie's name as sent: with TLS it carries the __Host- prefix, which
+// binds it to this host and path / and requires the Secure flag.
+func SessionCookieName(secure bool) string {
+	if secure {
+		return "__Host-" + SessionCookie
+	}
+	return SessionCookie
+}
+
 // TokenPrefix starts every API token, so that secret scanners can recognise leaked ones.
 const TokenPrefix = "quell_"
 

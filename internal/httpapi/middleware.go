@@ -151,16 +151,10 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 	return access.Principal{}, nil
 }
 
-// SessionCookie is the session cookie's name; with TLS it carries the __Host- prefix, which
-// binds it to this host and path / and requires Secure.
-const SessionCookie = "quell_session"
+// SessionCookie is the name of the session cookie the API and the web UI share.
+const SessionCookie = auth.SessionCookie
 
-func (s *Server) cookieName() string {
-	if s.cfg.SecureCookies {
-		return "__Host-" + SessionCookie
-	}
-	return SessionCookie
-}
+func (s *Server) cookieName() string { return auth.SessionCookieName(s.cfg.SecureCookies) }
 
 func (s *Server) sessionSecret(r *http.Request) string {
 	if c, err := r.Cookie(s.cookieName()); err == nil {
