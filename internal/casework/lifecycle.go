@@ -258,6 +258,12 @@ func (s *Service) AssignRole(ctx context.Context, p access.Principal, key string
 		if err := w.audit("incident.role.assign", "incident", inc.ID, inc.ID, a); err != nil {
 			return err
 		}
+		if role == incident.RoleCommander && inc.AcknowledgedAt == nil {
+			// Someone owns the incident now: that is its acknowledgement.
+			if inc, err = w.acknowledge(inc, fmt.Sprintf("Acknowledged: %s took command", u.Username)); err != nil {
+				return err
+			}
+		}
 		out, err = w.detail(inc)
 		return err
 	})
@@ -356,4 +362,19 @@ func (s *Service) SetMember(ctx context.Context, p access.Principal, key, user s
 		}
 		return w.audit(action, "incident", inc.ID, inc.ID, map[string]string{"user_id": u.ID, "username": u.Username})
 	})
+}
+
+// acknowledge sets acknowledged_at to now and records it.
+func (w *work) acknowledge(inc incident.Incident, text string) (incident.Incident, error) {
+	now := w.now
+	inc.AcknowledgedAt, inc.UpdatedAt = &now, now
+	if err := w.tx.Incidents().Update(w.ctx, inc, inc.Version); err != nil {
+		return inc, err
+	}
+	inc.Version++
+	set := []incident.MilestoneSet{{Milestone: incident.MilestoneAcknowledged, New: &now}}
+	if err := w.timeline(inc.ID, incident.KindMilestone, text, set); err != nil {
+		return inc, err
+	}
+	return inc, w.audit("incident.acknowledge", "incident", inc.ID, inc.ID, set)
 }

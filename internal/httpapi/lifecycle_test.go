@@ -56,7 +56,10 @@ func TestIncidentLifecycle(t *testing.T) {
 	require.Equal(t, 4, inc.MaxCriticality)
 
 	// Roles.
+	require.Nil(t, inc.AcknowledgedAt)
 	e.call("PUT", "/api/v1/incidents/INC-1/roles/commander", rick, casework.RoleRequest{User: "lena"}, http.StatusOK, &inc)
+	require.NotNil(t, inc.AcknowledgedAt, "taking command acknowledges the incident")
+	acknowledged := *inc.AcknowledgedAt
 	e.call("PUT", "/api/v1/incidents/INC-1/roles/scribe", rick, casework.RoleRequest{User: "rick"}, http.StatusOK, &inc)
 	require.Len(t, inc.Assignments, 2)
 
@@ -87,7 +90,7 @@ func TestIncidentLifecycle(t *testing.T) {
 
 	e.call("POST", "/api/v1/incidents/INC-1/phase", rick, casework.PhaseRequest{To: incident.PhaseContainment, Reason: "encryption confined to fs01"}, http.StatusOK, &inc)
 	require.Equal(t, incident.PhaseContainment, inc.Phase)
-	require.NotNil(t, inc.AcknowledgedAt)
+	require.True(t, inc.AcknowledgedAt.Equal(acknowledged), "leaving identification keeps the earlier acknowledgement")
 
 	// Leaving containment: blocked; a responder cannot override; the commander can.
 	resp, _ = e.request("POST", "/api/v1/incidents/INC-1/phase", rick, casework.PhaseRequest{To: incident.PhaseInvestigation, Reason: "x"})
