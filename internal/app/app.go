@@ -29,9 +29,12 @@ import (
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/config"
+	"github.com/quell-ir/quell/internal/events"
 	"github.com/quell-ir/quell/internal/httpapi"
+	"github.com/quell-ir/quell/internal/httpsec"
 	"github.com/quell-ir/quell/internal/jobs"
 	"github.com/quell-ir/quell/internal/store/sqlite"
+	"github.com/quell-ir/quell/internal/web"
 )
 
 // DatabaseFile is the name of the SQLite database inside the data directory.
@@ -54,6 +57,7 @@ type App struct {
 	version string
 
 	store    *sqlite.Store
+	events   *events.Broker
 	cases    *casework.Service
 	auth     *auth.Service
 	jobs     *jobs.Service
@@ -121,7 +125,9 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		logger.Warn("allow_unsafe_sync is on: the last writes before a power failure may be lost")
 	}
 
-	a.cases = casework.New(st, casework.Options{Logger: logger})
+	// Committed changes are announced to the web UI's live updates.
+	a.events = events.NewBroker(0)
+	a.cases = casework.New(st, casework.Options{Logger: logger, Events: a.events})
 	a.auth = auth.New(st, auth.Options{Logger: logger, SessionTTL: cfg.SessionTTL})
 
 	// The job queue must be ready to enqueue before anything writes.
@@ -152,9 +158,19 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		Registerer:    a.registry,
 		Gatherer:      a.registry,
 	}, st, a.cases, a.auth, logger)
+	ui, err := web.New(web.Config{
+		SecureCookies: cfg.Secure(),
+		Version:       a.version,
+		Settings:      settingsOf(cfg),
+		Events:        a.events,
+	}, a.cases, a.auth, logger)
+	if err != nil {
+		return nil, err
+	}
+	a.push("end the live-update streams", func(context.Context) error { ui.Shutdown(); return nil })
 
 	a.server = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           routes(api.Handler(), ui.Handler()),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -169,8 +185,25 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		}
 		a.server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
+	// Live-update streams never go idle; end them when the server shuts down.
+	a.server.RegisterOnShutdown(ui.Shutdown)
 	return a, nil
 }
+
+// routes serves the JSON API, health, readiness and metrics from the API and everything else
+// from the web UI, with the security headers on every response either way.
+func routes(api, ui http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", ui)
+	return httpsec.Headers(mux)
+}
+
+// Handler is the HTTP handler of the whole server (API and UI), for tests that serve it
+// themselves.
+func (a *App) Handler() http.Handler { return a.server.Handler }
 
 // ensureDataDir creates the data directory with mode 0700, and warns when an existing one is
 // open to other users.

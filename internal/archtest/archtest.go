@@ -5,7 +5,8 @@
 //
 // The direction is: domain ← store (port) ← engines ← transports ← app ← cmd. Domain packages
 // are pure rules and types; the storage port knows no driver; engines know no transport and
-// no driver.
+// no driver; the server's transports (the JSON API and the web UI) are siblings that know
+// neither each other nor a driver.
 package archtest
 
 import (
@@ -29,6 +30,9 @@ var Engines = []string{
 	"internal/casework", "internal/auth", "internal/jobs",
 	"internal/intake", "internal/correlate", "internal/respond", "internal/notify", "internal/detect", "internal/scan",
 }
+
+// ServerTransports are the transports the server serves side by side.
+var ServerTransports = []string{"internal/httpapi", "internal/web"}
 
 // Transports and the layers above them.
 var (
@@ -141,6 +145,16 @@ func Rules() []Rule {
 			Forbidden: func(i string) bool {
 				return under(i, Transports...) || under(i, Wiring...) || under(i, StoreDrivers...) ||
 					under(i, "modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/lib/pq")
+			},
+		},
+		{
+			Name: "server transports are siblings",
+			Why:  "the JSON API and the web UI each call the engines; neither builds on the other, and neither knows a storage driver or the wiring",
+			Applies: func(p string) bool {
+				return under(p, ServerTransports...)
+			},
+			Forbidden: func(i string) bool {
+				return under(i, Transports...) || under(i, Wiring...) || under(i, StoreDrivers...) || under(i, DriverModules...)
 			},
 		},
 	}

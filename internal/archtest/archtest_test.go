@@ -70,7 +70,8 @@ func TestDependencyDirection(t *testing.T) {
 	for _, p := range pkgs {
 		have[p.ImportPath] = true
 	}
-	for _, p := range []string{"internal/incident", "internal/audit", "internal/access", "internal/store", "internal/casework", "internal/jobs"} {
+	for _, p := range []string{"internal/incident", "internal/audit", "internal/access", "internal/store", "internal/casework", "internal/jobs",
+		"internal/httpapi", "internal/web"} {
 		require.True(t, have[Module+"/"+p], "package %s is missing from the graph", p)
 	}
 
@@ -152,6 +153,24 @@ func TestRulesCatchForbiddenImports(t *testing.T) {
 			name: "engine imports the cli",
 			pkgs: []Package{{ImportPath: m("internal/auth"), Imports: []string{m("internal/cli")}}},
 			want: []string{"internal/auth imports internal/cli"},
+		},
+		{
+			name: "web UI imports the JSON API",
+			pkgs: []Package{{ImportPath: m("internal/web"), Imports: []string{m("internal/httpapi")}}},
+			want: []string{"server transports are siblings: internal/web imports internal/httpapi"},
+		},
+		{
+			name: "JSON API imports the web UI",
+			pkgs: []Package{{ImportPath: m("internal/httpapi"), Imports: []string{m("internal/web")}}},
+			want: []string{"server transports are siblings: internal/httpapi imports internal/web"},
+		},
+		{
+			name: "web UI reaches a driver",
+			pkgs: []Package{
+				{ImportPath: m("internal/web"), Imports: []string{m("internal/casework"), m("internal/store/sqlite")}},
+				{ImportPath: m("internal/casework"), Imports: []string{m("internal/store")}},
+			},
+			want: []string{"internal/web imports internal/store/sqlite"},
 		},
 		{
 			name: "transport may import a driver",

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,9 +38,18 @@ func (e *ExitBlockedError) Error() string {
 
 // Service runs the casework use cases on a store.
 type Service struct {
-	store store.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store  store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	events Publisher
+}
+
+// Publisher is told which incidents a use case changed, once the change has committed, so
+// that live views can refresh. It must not block; it does no I/O on behalf of the use case.
+type Publisher interface {
+	// Publish says that an incident of an organisation changed (incidentID is empty for a
+	// change outside any incident); kind is the audit action, such as "task.update".
+	Publish(orgID, incidentID, kind string)
 }
 
 // Options tune a Service; zero values pick the defaults.
@@ -47,6 +57,8 @@ type Options struct {
 	// Now is the clock; time.Now by default.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Events, when set, hears of every committed change.
+	Events Publisher
 }
 
 // New returns a Service on st.
@@ -57,7 +69,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: st, now: opts.Now, log: opts.Logger}
+	return &Service{store: st, now: opts.Now, log: opts.Logger, events: opts.Events}
 }
 
 // NewID returns a new sortable unique id.
@@ -69,12 +81,26 @@ type work struct {
 	tx  store.Tx
 	p   access.Principal
 	now time.Time
+	// changes lists what the transaction changed, as its audit records name it, to be
+	// published once it commits.
+	changes []change
 }
 
+// change is one audited change: the incident it belongs to ("" for none) and its action.
+type change struct{ incidentID, action string }
+
 func (s *Service) write(ctx context.Context, p access.Principal, fn func(w *work) error) error {
-	return s.store.Write(ctx, func(tx store.Tx) error {
-		return fn(&work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()})
+	var last *work
+	err := s.store.Write(ctx, func(tx store.Tx) error {
+		last = &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
+		return fn(last)
 	})
+	if err == nil && s.events != nil && last != nil {
+		for _, c := range last.changes {
+			s.events.Publish(p.OrgID, c.incidentID, c.action)
+		}
+	}
+	return err
 }
 
 func (s *Service) read(ctx context.Context, p access.Principal, fn func(w *work) error) error {
@@ -102,6 +128,10 @@ func (w *work) audit(action, objectType, objectID, incidentID string, changes an
 	}
 	if err := w.tx.Audit().Append(w.ctx, &rec); err != nil {
 		return fmt.Errorf("write audit record: %w", err)
+	}
+	c := change{incidentID: incidentID, action: action}
+	if !slices.Contains(w.changes, c) {
+		w.changes = append(w.changes, c)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/auth"
+	"github.com/quell-ir/quell/internal/httpsec"
 )
 
 type metrics struct {
@@ -35,19 +36,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 // ContentSecurityPolicy is sent on every response: nothing may load or run but what Quell
-// serves itself, with no inline script or style.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-
-// securityHeaders sets the headers every response carries.
-func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", ContentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-}
+// serves itself, with no inline script or style. It is the policy the web UI sends too.
+const ContentSecurityPolicy = httpsec.ContentSecurityPolicy
 
 type statusRecorder struct {
 	http.ResponseWriter
@@ -84,7 +74,7 @@ func (s *Server) buildHandler() http.Handler {
 	}))
 	protected := cop.Handler(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w.Header())
+		httpsec.SetHeaders(w.Header())
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

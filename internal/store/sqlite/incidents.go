@@ -179,9 +179,10 @@ func (r incidentRepo) List(ctx context.Context, f store.IncidentFilter) (store.P
 	if !ok {
 		return page, validation.Errorf("/sort", "must be one of created, updated, severity, priority")
 	}
-	w, ok := incidentWhere(f)
-	if !ok {
-		return page, nil
+	w, ok, err := r.where(ctx, f)
+	if err != nil || !ok {
+		page.Items = []incident.Incident{}
+		return page, err
 	}
 	if f.Cursor != "" {
 		n := 2
@@ -233,18 +234,18 @@ func (r incidentRepo) List(ctx context.Context, f store.IncidentFilter) (store.P
 
 // Count counts the incidents f selects.
 func (r incidentRepo) Count(ctx context.Context, f store.IncidentFilter) (int, error) {
-	w, ok := incidentWhere(f)
-	if !ok {
-		return 0, nil
+	w, ok, err := r.where(ctx, f)
+	if err != nil || !ok {
+		return 0, err
 	}
 	var n int
-	err := r.sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM incidents i"+w.sql(), w.args...).Scan(&n)
+	err = r.sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM incidents i"+w.sql(), w.args...).Scan(&n)
 	return n, mapErr(err)
 }
 
-// incidentWhere builds the conditions of an incident filter on the alias i. It reports false
-// when the filter can match nothing (a search without a searchable word).
-func incidentWhere(f store.IncidentFilter) (*where, bool) {
+// where builds the conditions of an incident filter on the alias i. It reports false when
+// the filter can match nothing.
+func (r incidentRepo) where(ctx context.Context, f store.IncidentFilter) (*where, bool, error) {
 	w := &where{}
 	w.add("i.org_id = ?", f.OrgID)
 	in(w, "i.phase", f.Phases)
@@ -266,20 +267,15 @@ func incidentWhere(f store.IncidentFilter) (*where, bool) {
 		w.add("i.id IN (SELECT incident_id FROM incident_tags WHERE org_id = ? AND tag = ?)", f.OrgID, f.Tag)
 	}
 	if strings.TrimSpace(f.Query) != "" {
-		q := ftsQuery(f.Query)
-		if q == "" {
-			return nil, false
+		ok, err := r.matchQuery(ctx, w, f.OrgID, f.Query)
+		if err != nil || !ok {
+			return nil, false, err
 		}
-		w.add(`(i.rid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)
-			OR i.id IN (SELECT incident_id FROM tasks WHERE rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?))
-			OR i.id IN (SELECT incident_id FROM notes WHERE rid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?))
-			OR i.id IN (SELECT incident_id FROM timeline WHERE rid IN (SELECT rowid FROM timeline_fts WHERE timeline_fts MATCH ?)))`,
-			q, q, q, q)
 	}
 	if f.VisibleTo != "" {
 		visibleTo(w, "i", f.VisibleTo)
 	}
-	return w, true
+	return w, true, nil
 }
 
 // visibleTo hides restricted incidents (alias a) of which the user is not a member.

@@ -45,6 +45,63 @@ func ftsQuery(input string) string {
 	return strings.Join(terms, " AND ")
 }
 
+// Full-text conditions on incident lists. How best to find the incidents whose text matches
+// depends on how many there are, which only the index knows: matchQuery first collects the
+// matching incidents, up to Options.listDrivenMax of them. When that is all of them, the list
+// is read from those incidents alone; when there are more, matches are common enough that
+// walking the incidents in list order and testing each one finds a page quickly.
+const defaultListDrivenMax = 2000
+
+// matchingIncidentsSQL lists the organisation's incidents whose text, or whose tasks', notes'
+// or timeline entries' text, matches ?1. The DISTINCT streams, so a LIMIT ends it early.
+const matchingIncidentsSQL = `SELECT DISTINCT id FROM (
+	SELECT i.id AS id FROM incidents_fts JOIN incidents i ON i.rid = incidents_fts.rowid
+		WHERE incidents_fts MATCH ?1 AND i.org_id = ?2
+	UNION ALL SELECT t.incident_id FROM tasks_fts JOIN tasks t ON t.rid = tasks_fts.rowid
+		WHERE tasks_fts MATCH ?1 AND t.org_id = ?2
+	UNION ALL SELECT n.incident_id FROM notes_fts JOIN notes n ON n.rid = notes_fts.rowid
+		WHERE notes_fts MATCH ?1 AND n.org_id = ?2
+	UNION ALL SELECT e.incident_id FROM timeline_fts JOIN timeline e ON e.rid = timeline_fts.rowid
+		WHERE timeline_fts MATCH ?1 AND e.org_id = ?2
+) LIMIT ?3`
+
+// matchQuery adds to w the condition that an incident (alias i) matches the search query. It
+// reports false when nothing can match.
+func (r incidentRepo) matchQuery(ctx context.Context, w *where, orgID, query string) (bool, error) {
+	fq := ftsQuery(query)
+	if fq == "" {
+		return false, nil
+	}
+	ids, err := scanList(ctx, r.tx, func(s rowScanner) (string, error) {
+		var id string
+		err := s.Scan(&id)
+		return id, err
+	}, matchingIncidentsSQL, fq, orgID, r.store.listDrivenMax+1)
+	switch {
+	case err != nil:
+		return false, err
+	case len(ids) == 0:
+		return false, nil
+	case len(ids) <= r.store.listDrivenMax:
+		list, err := jsonText(ids)
+		if err != nil {
+			return false, err
+		}
+		w.add("i.id IN (SELECT value FROM json_each(?))", list)
+		return true, nil
+	}
+	// Each rowid set is made once per query; an incident is then tested by its own rows, which
+	// the unary + makes SQLite find through the incident index rather than the rowid set.
+	w.add(`(i.rid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)
+		OR EXISTS (SELECT 1 FROM tasks t WHERE t.incident_id = i.id
+			AND +t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?))
+		OR EXISTS (SELECT 1 FROM notes n WHERE n.incident_id = i.id
+			AND +n.rid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?))
+		OR EXISTS (SELECT 1 FROM timeline e WHERE e.incident_id = i.id
+			AND +e.rid IN (SELECT rowid FROM timeline_fts WHERE timeline_fts MATCH ?)))`, fq, fq, fq, fq)
+	return true, nil
+}
+
 // searchSource is one searchable table and its full-text index.
 type searchSource struct {
 	kind  string // SearchHit.Kind
@@ -53,18 +110,20 @@ type searchSource struct {
 	alias string
 	// join joins the incident (alias i) of a row that is not an incident.
 	join string
-	// objectID and title are the hit's object id and title.
-	objectID, title string
+	// objectID and title are the hit's object id and title; texts are the two indexed columns
+	// the snippet is cut from ('' when there is one).
+	objectID, title, texts string
 }
 
 var searchSources = []searchSource{
-	{kind: "incident", fts: "incidents_fts", table: "incidents", alias: "i", objectID: "i.id", title: "i.title"},
+	{kind: "incident", fts: "incidents_fts", table: "incidents", alias: "i",
+		objectID: "i.id", title: "i.title", texts: "i.title, i.summary"},
 	{kind: "task", fts: "tasks_fts", table: "tasks", alias: "t", objectID: "t.id", title: "t.title",
-		join: " JOIN incidents i ON i.org_id = t.org_id AND i.id = t.incident_id"},
+		texts: "t.title, t.description", join: " JOIN incidents i ON i.org_id = t.org_id AND i.id = t.incident_id"},
 	{kind: "note", fts: "notes_fts", table: "notes", alias: "n", objectID: "n.id", title: "i.title",
-		join: " JOIN incidents i ON i.org_id = n.org_id AND i.id = n.incident_id"},
+		texts: "n.body, ''", join: " JOIN incidents i ON i.org_id = n.org_id AND i.id = n.incident_id"},
 	{kind: "timeline", fts: "timeline_fts", table: "timeline", alias: "e", objectID: "e.id", title: "i.title",
-		join: " JOIN incidents i ON i.org_id = e.org_id AND i.id = e.incident_id"},
+		texts: "e.text, ''", join: " JOIN incidents i ON i.org_id = e.org_id AND i.id = e.incident_id"},
 }
 
 // searchCandidates bounds the work of a search for a very common word: of each kind, only the
@@ -74,8 +133,8 @@ const searchCandidates = 500
 // searchSQL is the search statement. Parameters: ?1 the FTS5 query, ?2 the organisation, ?3
 // the user the results must be visible to (when visible), ?4 the number of hits.
 //
-// The top CTE picks the best hits, by bm25, among each kind's newest candidates; the snippets
-// (the costly part) are then made for those hits only.
+// The top CTE picks the best hits, by bm25, among each kind's newest candidates; the rows of
+// those hits alone are then read, by rowid (CROSS JOIN keeps top the outer loop).
 func searchSQL(visible bool) string {
 	vis := ""
 	if visible {
@@ -83,14 +142,13 @@ func searchSQL(visible bool) string {
 	}
 	var cands, hits []string
 	for _, src := range searchSources {
-		from := " FROM " + src.fts + " JOIN " + src.table + " " + src.alias + " ON " + src.alias + ".rid = " + src.fts + ".rowid" + src.join
 		cands = append(cands, "SELECT * FROM (SELECT '"+src.kind+"' AS kind, "+src.fts+".rowid AS rid, bm25("+src.fts+") AS score"+
-			from+" WHERE "+src.fts+" MATCH ?1 AND "+src.alias+".org_id = ?2"+vis+
+			" FROM "+src.fts+" JOIN "+src.table+" "+src.alias+" ON "+src.alias+".rid = "+src.fts+".rowid"+src.join+
+			" WHERE "+src.fts+" MATCH ?1 AND "+src.alias+".org_id = ?2"+vis+
 			" ORDER BY "+src.fts+".rowid DESC LIMIT "+strconv.Itoa(searchCandidates)+")")
-		hits = append(hits, "SELECT top.score, '"+src.kind+"', i.id, i.number, "+src.objectID+", "+src.title+
-			", snippet("+src.fts+", -1, '', '', '…', 16) FROM top JOIN "+src.fts+" ON "+src.fts+".rowid = top.rid"+
-			" JOIN "+src.table+" "+src.alias+" ON "+src.alias+".rid = top.rid"+src.join+
-			" WHERE top.kind = '"+src.kind+"' AND "+src.fts+" MATCH ?1")
+		hits = append(hits, "SELECT top.score, '"+src.kind+"', i.id, i.number, "+src.objectID+", "+src.title+", "+src.texts+
+			" FROM top CROSS JOIN "+src.table+" "+src.alias+src.join+
+			" WHERE top.kind = '"+src.kind+"' AND "+src.alias+".rid = top.rid")
 	}
 	return "WITH top AS MATERIALIZED (SELECT kind, rid, score FROM (" + strings.Join(cands, " UNION ALL ") +
 		") ORDER BY score, kind, rid LIMIT ?4) " + strings.Join(hits, " UNION ALL ") + " ORDER BY 1, 5"
@@ -101,8 +159,8 @@ var (
 	searchVisible = searchSQL(true)
 )
 
-// Search finds incidents, tasks, notes and timeline entries, best match first. Snippets are
-// plain text.
+// Search finds incidents, tasks, notes and timeline entries, best match first, with a plain
+// text snippet around the first match.
 func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	fq := ftsQuery(q.Query)
 	if fq == "" {
@@ -112,16 +170,76 @@ func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.Se
 	if q.VisibleTo != "" {
 		query = searchVisible
 	}
+	words := searchWords(q.Query)
 	hits, err := scanList(ctx, r.tx, func(s rowScanner) (store.SearchHit, error) {
 		var h store.SearchHit
 		var score float64
 		var number int64
-		err := s.Scan(&score, &h.Kind, &h.IncidentID, &number, &h.ObjectID, &h.Title, &h.Snippet)
+		var text1, text2 string
+		err := s.Scan(&score, &h.Kind, &h.IncidentID, &number, &h.ObjectID, &h.Title, &text1, &text2)
 		h.IncidentKey = incident.FormatKey(number)
+		h.Snippet = snippet(words, text1, text2)
 		return h, err
 	}, query, fq, q.OrgID, q.VisibleTo, store.ClampLimit(q.Limit))
 	if hits == nil && err == nil {
 		hits = []store.SearchHit{}
 	}
 	return hits, err
+}
+
+// snippetWords is the length of a snippet, in words.
+const snippetWords = 16
+
+// searchWords returns the lower-case tokens of a search, as the index's tokenizer splits them.
+func searchWords(query string) []string {
+	return strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	})
+}
+
+// snippet cuts, from the first of texts that contains one of the search's words, the words
+// around the first match, marking cuts with an ellipsis. The last word of a search matches as
+// a prefix, as in the index. Without a visible match (a diacritic the index folded), it is
+// the beginning of the longest text.
+func snippet(words []string, texts ...string) string {
+	matches := func(field string) bool {
+		tokens := searchWords(field)
+		for i, w := range words {
+			for _, tok := range tokens {
+				if tok == w || (i == len(words)-1 && strings.HasPrefix(tok, w)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	best := ""
+	for _, text := range texts {
+		fields := strings.Fields(text)
+		for i, f := range fields {
+			if matches(f) {
+				return cut(fields, max(0, i-snippetWords/4))
+			}
+		}
+		if len(text) > len(best) {
+			best = text
+		}
+	}
+	return cut(strings.Fields(best), 0)
+}
+
+// cut joins snippetWords fields from start.
+func cut(fields []string, start int) string {
+	end := min(len(fields), start+snippetWords)
+	if end-start < snippetWords {
+		start = max(0, end-snippetWords)
+	}
+	s := strings.Join(fields[start:end], " ")
+	if start > 0 {
+		s = "…" + s
+	}
+	if end < len(fields) {
+		s += "…"
+	}
+	return s
 }

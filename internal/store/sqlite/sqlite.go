@@ -45,6 +45,8 @@ type Options struct {
 	// benchmarks and throwaway data, never for acknowledged data.
 	AllowUnsafeSync bool
 
+	// listDrivenMax overrides defaultListDrivenMax; negative is 0. Tests lower it.
+	listDrivenMax int
 	// busyTimeout overrides how long a connection waits for a lock another process holds
 	// (default 10s); tests shorten it.
 	busyTimeout time.Duration
@@ -62,6 +64,8 @@ type Store struct {
 	reader *sql.DB
 	log    *slog.Logger
 	jobs   atomic.Pointer[JobInserter]
+
+	listDrivenMax int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +85,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.busyTimeout <= 0 {
 		opts.busyTimeout = defaultBusyTimeout
 	}
-	s := &Store{path: path, log: opts.Logger}
+	switch {
+	case opts.listDrivenMax == 0:
+		opts.listDrivenMax = defaultListDrivenMax
+	case opts.listDrivenMax < 0:
+		opts.listDrivenMax = 0
+	}
+	s := &Store{path: path, log: opts.Logger, listDrivenMax: opts.listDrivenMax}
 
 	writer, err := sql.Open("sqlite", dsn(path, opts, false))
 	if err != nil {

@@ -31,6 +31,13 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
 }
 
+// TestConformanceCommonWords runs the suite with every full-text filter taking the path meant
+// for words that match many incidents.
+func TestConformanceCommonWords(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{listDrivenMax: -1}) })
+}
+
 func pragmas(t *testing.T, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (journal string, sync, fk, queryOnly int) {
@@ -234,3 +241,25 @@ func TestFTSQuery(t *testing.T) {
 
 // sqlTxOf returns the database/sql transaction behind a store.Tx of this driver.
 func sqlTxOf(st store.Tx) *sql.Tx { return st.(*tx).sqlTx }
+
+func TestSnippet(t *testing.T) {
+	t.Parallel()
+	long := "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+	for _, c := range []struct {
+		query string
+		texts []string
+		want  string
+	}{
+		{"payroll", []string{"Ransomware on payroll servers", ""}, "Ransomware on payroll servers"},
+		{"PAYROLL", []string{"no match here", "the Payroll, servers"}, "the Payroll, servers"},
+		{"fourt", []string{long}, "…five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"},
+		{"two", []string{long}, "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen…"},
+		{"nine two", []string{long}, "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen…"},
+		{"eleven", []string{long}, "…four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen…"},
+		{"zurich", []string{"short", "Zürich office\nflooded"}, "Zürich office flooded"},
+		{"tw", []string{"the first"}, "the first"},
+		{"x", []string{"", ""}, ""},
+	} {
+		require.Equal(t, c.want, snippet(searchWords(c.query), c.texts...), "%q in %q", c.query, c.texts)
+	}
+}

@@ -1,0 +1,95 @@
+package app_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quell-ir/quell/internal/httpapi"
+	"github.com/quell-ir/quell/internal/web"
+)
+
+// screens names, for every route of the JSON API that a person uses, the web UI route that
+// gives it a screen. A new API capability without a screen fails TestEveryCapabilityHasAScreen.
+var screens = map[string]string{
+	"POST /api/v1/auth/login":  "POST /login",
+	"POST /api/v1/auth/logout": "POST /logout",
+	"GET /api/v1/me":           "GET /account",
+	"POST /api/v1/me/password": "POST /account/password",
+	"POST /api/v1/me/org":      "POST /account/org",
+
+	"GET /api/v1/orgs":              "GET /admin/orgs",
+	"POST /api/v1/orgs":             "POST /admin/orgs",
+	"GET /api/v1/users":             "GET /admin/users",
+	"POST /api/v1/users":            "POST /admin/users",
+	"GET /api/v1/users/{user}":      "GET /admin/users/{user}",
+	"PATCH /api/v1/users/{user}":    "POST /admin/users/{user}",
+	"GET /api/v1/tokens":            "GET /account",
+	"POST /api/v1/tokens":           "POST /account/tokens",
+	"DELETE /api/v1/tokens/{token}": "POST /account/tokens/{id}/revoke",
+
+	"GET /api/v1/incidents":                              "GET /incidents",
+	"POST /api/v1/incidents":                             "POST /incidents",
+	"GET /api/v1/incidents/{key}":                        "GET /incidents/{key}",
+	"PATCH /api/v1/incidents/{key}":                      "POST /incidents/{key}/edit",
+	"POST /api/v1/incidents/{key}/phase":                 "POST /incidents/{key}/phase",
+	"GET /api/v1/incidents/{key}/phases":                 "GET /incidents/{key}",
+	"PUT /api/v1/incidents/{key}/milestones/{milestone}": "POST /incidents/{key}/milestones",
+	"GET /api/v1/incidents/{key}/milestones":             "GET /incidents/{key}",
+	"PUT /api/v1/incidents/{key}/roles/{role}":           "POST /incidents/{key}/roles",
+	"DELETE /api/v1/incidents/{key}/roles/{role}":        "POST /incidents/{key}/roles",
+	"GET /api/v1/incidents/{key}/members":                "GET /incidents/{key}",
+	"PUT /api/v1/incidents/{key}/members/{user}":         "POST /incidents/{key}/members",
+	"DELETE /api/v1/incidents/{key}/members/{user}":      "POST /incidents/{key}/members",
+	"GET /api/v1/incidents/{key}/tasks":                  "GET /incidents/{key}",
+	"POST /api/v1/incidents/{key}/tasks":                 "POST /incidents/{key}/tasks",
+	"GET /api/v1/tasks":                                  "GET /{$}",
+	"GET /api/v1/tasks/{id}":                             "GET /tasks/{id}",
+	"PATCH /api/v1/tasks/{id}":                           "POST /tasks/{id}",
+	"GET /api/v1/incidents/{key}/notes":                  "GET /incidents/{key}",
+	"POST /api/v1/incidents/{key}/notes":                 "POST /incidents/{key}/notes",
+	"GET /api/v1/notes/{id}":                             "GET /notes/{id}",
+	"PATCH /api/v1/notes/{id}":                           "POST /notes/{id}",
+	"GET /api/v1/notes/{id}/revisions":                   "GET /notes/{id}",
+	"GET /api/v1/incidents/{key}/timeline":               "GET /incidents/{key}",
+	"POST /api/v1/incidents/{key}/timeline":              "POST /incidents/{key}/timeline",
+	"PATCH /api/v1/timeline/{id}":                        "POST /timeline/{id}/flag",
+	"GET /api/v1/assets":                                 "GET /assets",
+	"POST /api/v1/assets":                                "POST /assets",
+	"GET /api/v1/assets/{id}":                            "GET /assets/{id}",
+	"PATCH /api/v1/assets/{id}":                          "POST /assets/{id}",
+	"GET /api/v1/assets/{id}/incidents":                  "GET /assets/{id}",
+	"GET /api/v1/incidents/{key}/assets":                 "GET /incidents/{key}",
+	"PUT /api/v1/incidents/{key}/assets/{id}":            "POST /incidents/{key}/assets/{id}",
+	"DELETE /api/v1/incidents/{key}/assets/{id}":         "POST /incidents/{key}/assets/{id}/unlink",
+	"GET /api/v1/audit":                                  "GET /admin/audit",
+	"GET /api/v1/search":                                 "GET /search",
+}
+
+// machinesOnly are the API routes no person uses from a screen, and why.
+var machinesOnly = map[string]string{
+	"GET /healthz":             "for load balancers and service managers",
+	"GET /readyz":              "for load balancers and service managers",
+	"GET /metrics":             "for Prometheus",
+	"GET /api/v1/openapi.json": "for API clients",
+	"POST /api/v1/auth/token":  "the command line client's login; a browser signs in with a session",
+}
+
+func TestEveryCapabilityHasAScreen(t *testing.T) {
+	t.Parallel()
+	ui := web.Routes()
+	for _, rt := range httpapi.Routes() {
+		id := rt.ID()
+		if _, ok := machinesOnly[id]; ok {
+			continue
+		}
+		screen, ok := screens[id]
+		require.True(t, ok, "the API route %s has no screen in the web UI: add one (and name it here)", id)
+		require.True(t, slices.Contains(ui, screen), "the screen %s named for %s is not a route of the web UI", screen, id)
+	}
+	for id := range screens {
+		require.True(t, slices.ContainsFunc(httpapi.Routes(), func(r httpapi.Route) bool { return r.ID() == id }),
+			"%s is not an API route any more: remove it here", id)
+	}
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/store"
+)
+
+// workingPhases are the phases of an open incident.
+var workingPhases = slices.DeleteFunc(slices.Clone(incident.Phases), func(p incident.Phase) bool { return p == incident.PhaseClosed })
+
+// commanderCheckLimit bounds how many open incidents the dashboard checks for a commander:
+// the most urgent ones.
+const commanderCheckLimit = 100
+
+// dashboardPage is the first page after signing in: where the team's attention is needed.
+type dashboardPage struct {
+	// Matrix counts open incidents by severity (rows) and phase (columns).
+	Matrix      []severityRow
+	PhaseTotals []countCell
+	OpenTotal   int
+	// NoCommander lists open incidents without a commander, most urgent first.
+	NoCommander []incident.Incident
+	// Checked is how many open incidents were checked for a commander.
+	Checked    int
+	MyTasks    []incident.Task
+	Overdue    []incident.Task
+	Recent     []incident.Incident
+	Severities []incident.Severity
+	Phases     []incident.Phase
+}
+
+// LiveKey asks for a refresh when any incident changes.
+func (dashboardPage) LiveKey() string { return "*" }
+
+type severityRow struct {
+	Severity incident.Severity
+	Cells    []countCell
+	Total    countCell
+}
+
+// countCell is a count and the link to the list of what it counts.
+type countCell struct {
+	N    int
+	Link string
+}
+
+// listLink is the address of the incident list filtered by the given query.
+func listLink(q url.Values) string { return "/incidents?" + q.Encode() }
+
+func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ctx := r.Context()
+	d := dashboardPage{Severities: incident.Severities, Phases: workingPhases}
+	if err := srv.countOpen(ctx, rq, &d); err != nil {
+		return err
+	}
+	var err error
+	if d.NoCommander, d.Checked, err = srv.withoutCommander(ctx, rq.p); err != nil {
+		return err
+	}
+	open := []incident.TaskStatus{incident.TaskTodo, incident.TaskInProgress, incident.TaskBlocked}
+	mine, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{Assignee: rq.p.Username, Statuses: open, Limit: 10}, "")
+	if err != nil {
+		return err
+	}
+	d.MyTasks = mine.Items
+	now := srv.now()
+	overdue, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{DueBefore: &now, Statuses: open, Limit: 10}, "")
+	if err != nil {
+		return err
+	}
+	d.Overdue = overdue.Items
+	recent, err := srv.cases.ListIncidents(ctx, rq.p, store.IncidentFilter{Sort: store.SortUpdated, Limit: 8})
+	if err != nil {
+		return err
+	}
+	d.Recent = recent.Items
+	srv.render(w, r, rq, http.StatusOK, "dashboard", "Dashboard", d)
+	return nil
+}
+
+// countOpen fills the severity-by-phase matrix. Each cell is one count on the phase index, so
+// its cost follows the number of open incidents, not of all incidents.
+func (srv *Server) countOpen(ctx context.Context, rq *request, d *dashboardPage) error {
+	d.PhaseTotals = make([]countCell, len(workingPhases))
+	for i, ph := range workingPhases {
+		d.PhaseTotals[i].Link = listLink(url.Values{"phase": {string(ph)}})
+	}
+	for _, sev := range incident.Severities {
+		row := severityRow{Severity: sev, Total: countCell{Link: listLink(url.Values{"severity": {string(sev)}})}}
+		for i, ph := range workingPhases {
+			n, err := srv.cases.CountIncidents(ctx, rq.p, store.IncidentFilter{
+				Phases: []incident.Phase{ph}, Severities: []incident.Severity{sev}})
+			if err != nil {
+				return err
+			}
+			row.Cells = append(row.Cells, countCell{N: n, Link: listLink(url.Values{"phase": {string(ph)}, "severity": {string(sev)}})})
+			row.Total.N += n
+			d.PhaseTotals[i].N += n
+			d.OpenTotal += n
+		}
+		d.Matrix = append(d.Matrix, row)
+	}
+	return nil
+}
+
+// withoutCommander returns the open incidents, among the most urgent, that nobody commands.
+func (srv *Server) withoutCommander(ctx context.Context, p access.Principal) ([]incident.Incident, int, error) {
+	page, err := srv.cases.ListIncidents(ctx, p, store.IncidentFilter{Phases: workingPhases, Sort: store.SortPriority, Limit: commanderCheckLimit})
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []incident.Incident
+	for _, inc := range page.Items {
+		d, err := srv.cases.GetIncident(ctx, p, inc.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !slices.ContainsFunc(d.Assignments, func(a incident.Assignment) bool { return a.Role == incident.RoleCommander }) {
+			out = append(out, inc)
+		}
+	}
+	return out, len(page.Items), nil
+}
