@@ -83,8 +83,9 @@ type Options struct {
 	// data, never for acknowledged data.
 	AllowUnsafeFsync bool
 
-	// denseProbe overrides how many matches in one table make a list's search common (default
-	// denseProbe, see search.go); tests lower it to take that path on little data.
+	// denseProbe overrides how many matches in one table make a word common to a list's search
+	// and to Search (see denseProbe and searchProbe in search.go); tests lower it to take those
+	// paths on little data.
 	denseProbe int
 }
 
@@ -93,10 +94,10 @@ type JobInserter func(ctx context.Context, tx pgx.Tx, args store.JobArgs, opts s
 
 // Store is a PostgreSQL database; it implements store.Store.
 type Store struct {
-	pool       *pgxpool.Pool
-	log        *slog.Logger
-	jobs       atomic.Pointer[JobInserter]
-	denseProbe int
+	pool                    *pgxpool.Pool
+	log                     *slog.Logger
+	jobs                    atomic.Pointer[JobInserter]
+	denseProbe, searchProbe int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -137,10 +138,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if opts.denseProbe <= 0 {
-		opts.denseProbe = denseProbe
+	s := &Store{pool: pool, log: opts.Logger, denseProbe: denseProbe, searchProbe: searchProbe}
+	if opts.denseProbe > 0 {
+		s.denseProbe, s.searchProbe = opts.denseProbe, opts.denseProbe
 	}
-	s := &Store{pool: pool, log: opts.Logger, denseProbe: opts.denseProbe}
 	if err := s.checkDurability(ctx, opts.AllowUnsafeFsync); err != nil {
 		pool.Close()
 		return nil, err

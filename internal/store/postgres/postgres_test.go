@@ -40,9 +40,9 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
 }
 
-// TestConformanceDenseSearch runs the suite with every search taken as a common word (one
-// match is many), so that lists filtered by a search take the path common words take on large
-// data, and its fall-back.
+// TestConformanceDenseSearch runs the suite with every word taken as a common one (one match
+// is many), so that searches and lists filtered by a search take the paths common words take
+// on large data, and the lists' fall-back.
 func TestConformanceDenseSearch(t *testing.T) {
 	t.Parallel()
 	pgtest.BaseDSN(t)

@@ -168,67 +168,101 @@ func textMatches(org, q string, array bool) string {
 	return "i.id IN (" + matches + ")"
 }
 
-// searchCandidates is how many matches of each table Search ranks: all of them for a word
-// matching fewer rows, the first that many found for a common one.
-const searchCandidates = 500
+// searchProbe, when not zero (Store.searchProbe, for tests), is how many matches of a table
+// make Search read that table newest first instead of sorting all its matches; by default the
+// number is the square root of the table's rows times the limit, where both ways read about
+// as many rows.
+const searchProbe = 0
+
+// searchSource is one searchable table.
+type searchSource struct {
+	kind, table string
+	// incident, title, at and doc are the columns (alias x) of the hit's incident id, its title
+	// ('' when the incident's is meant), when the row was made and the text snippets are cut from.
+	incident, title, at, doc string
+}
+
+var searchSources = []searchSource{
+	{kind: "incident", table: "incidents", incident: "x.id", title: "''", at: "created_at", doc: "x.title || E'\\n' || x.summary"},
+	{kind: "task", table: "tasks", incident: "x.incident_id", title: "x.title", at: "created_at", doc: "x.title || E'\\n' || x.description"},
+	{kind: "note", table: "notes", incident: "x.incident_id", title: "''", at: "created_at", doc: "x.body"},
+	{kind: "timeline", table: "timeline", incident: "x.incident_id", title: "''", at: "recorded_at", doc: "x.text"},
+}
 
 // headlineOptions make plain-text snippets: no markup around matches, about 16 words long.
 const headlineOptions = `StartSel="", StopSel="", MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=1, FragmentDelimiter=" … "`
 
-// Search finds incidents, tasks, notes and timeline entries, best match first. It ranks at most
-// searchCandidates matches of each table (or the limit, if larger), so that a common word
-// costs no more than a rare one, keeps the best, then joins their incidents and makes snippets
-// for those only.
+// Search finds incidents, tasks, notes and timeline entries, newest first (by creation time;
+// recording time for timeline entries), with a plain-text snippet around a match.
+//
+// Each table gives its newest matches (by id, which follows creation order) up to the limit;
+// the newest of those are the hits. How a table is read depends on how many of its rows match.
+// The statement first reads up to P matches of each (from the GIN index for a rare word, by a
+// scan that stops early for a common one), P being about √(rows × limit). When that is all of
+// them, they are sorted and the newest kept: this reads M < P rows. When there are more, the
+// table is read newest first and the reading stops at the limit: this reads about
+// rows × limit / M < P rows. So no word costs more than about 2P rows a table (2,000 rows of a
+// million for 20 hits). Only the hits' incidents are joined and only their snippets made.
 func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	tq := tsQuery(q.Query)
 	if tq == "" {
 		return []store.SearchHit{}, nil
 	}
-	var a args
-	query := "to_tsquery('simple', " + a.add(tq) + ")"
-	org := a.add(q.OrgID)
-	limit := store.ClampLimit(q.Limit)
-	lim := a.add(limit)
-	candidates := a.add(max(limit, searchCandidates))
-	visInc, visChild := "", ""
-	if q.VisibleTo != "" {
-		user := a.add(q.VisibleTo)
-		visInc = " AND " + visibleTo("x", user)
-		// The restricted incidents the user may not see, computed once per table.
-		visChild = ` AND incident_id NOT IN (SELECT r.id FROM incidents r WHERE r.org_id = ` + org + ` AND r.restricted
-			AND NOT EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = r.id AND m.user_id = ` + user + `))`
-	}
-	sql := `WITH hits AS (
-		(SELECT 'incident' AS kind, x.id AS incident_id, x.id AS object_id, ''::text AS title, x.search,
-			x.title || E'\n' || x.summary AS doc
-			FROM incidents x WHERE x.org_id = ` + org + ` AND x.search @@ ` + query + visInc + `
-			LIMIT ` + candidates + `)
-		UNION ALL
-		(SELECT 'task', incident_id, id, title, search, title || E'\n' || description
-			FROM tasks WHERE org_id = ` + org + ` AND search @@ ` + query + visChild + `
-			LIMIT ` + candidates + `)
-		UNION ALL
-		(SELECT 'note', incident_id, id, '', search, body
-			FROM notes WHERE org_id = ` + org + ` AND search @@ ` + query + visChild + `
-			LIMIT ` + candidates + `)
-		UNION ALL
-		(SELECT 'timeline', incident_id, id, '', search, text
-			FROM timeline WHERE org_id = ` + org + ` AND search @@ ` + query + visChild + `
-			LIMIT ` + candidates + `)
-	), best AS (
-		SELECT kind, incident_id, object_id, title, doc, ts_rank(search, ` + query + `) AS score
-		FROM hits ORDER BY score DESC, object_id LIMIT ` + lim + `
-	)
-	SELECT b.kind, b.incident_id, i.number, b.object_id, CASE WHEN b.kind = 'task' THEN b.title ELSE i.title END,
-		ts_headline('simple', b.doc, ` + query + `, '` + headlineOptions + `')
-	FROM best b JOIN incidents i ON i.org_id = ` + org + ` AND i.id = b.incident_id
-	ORDER BY b.score DESC, b.object_id`
-	hits, err := scanList(ctx, r.tx, func(s rowScanner) (store.SearchHit, error) {
+	sql, a := searchStatement(q, tq, r.store.searchProbe)
+	found, err := scanList(ctx, r.tx, func(s rowScanner) (store.SearchHit, error) {
 		var h store.SearchHit
 		var number int64
 		err := s.Scan(&h.Kind, &h.IncidentID, &number, &h.ObjectID, &h.Title, &h.Snippet)
 		h.IncidentKey = incident.FormatKey(number)
 		return h, err
 	}, sql, plannedArgs(a)...)
-	return nonNil(hits), err
+	return nonNil(found), err
+}
+
+// searchStatement returns Search's statement and its arguments for the tsquery text tq.
+func searchStatement(q store.SearchQuery, tq string, searchProbe int) (string, args) {
+	var a args
+	query := "to_tsquery('simple', " + a.add(tq) + ")"
+	org := a.add(q.OrgID)
+	lim := a.add(store.ClampLimit(q.Limit))
+	probe := func(table string) string {
+		if searchProbe > 0 {
+			return strconv.Itoa(searchProbe)
+		}
+		return "greatest(100, ceil(sqrt(" + lim + "::float8 * greatest((SELECT reltuples FROM pg_class WHERE oid = '" +
+			table + "'::regclass), 0))))::bigint"
+	}
+	visInc, visChild := "", ""
+	if q.VisibleTo != "" {
+		user := a.add(q.VisibleTo)
+		visInc = " AND " + visibleTo("x", user)
+		// The restricted incidents the user may not see, computed once per table.
+		visChild = ` AND x.incident_id NOT IN (SELECT r.id FROM incidents r WHERE r.org_id = ` + org + ` AND r.restricted
+			AND NOT EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = r.id AND m.user_id = ` + user + `))`
+	}
+	var caps, probes, hits []string
+	for _, src := range searchSources {
+		vis := visChild
+		if src.kind == "incident" {
+			vis = visInc
+		}
+		match := "SELECT '" + src.kind + "' AS kind, " + src.incident + " AS incident_id, x.id AS object_id, " +
+			src.title + " AS title, x." + src.at + " AS at, x." + src.at + "_ns AS at_ns, " + src.doc + " AS doc" +
+			" FROM " + src.table + " x WHERE x.org_id = " + org + " AND x.search @@ " + query + vis
+		found, cap := "found_"+src.table, "(SELECT "+src.table+" FROM caps)"
+		caps = append(caps, probe(src.table)+" AS "+src.table)
+		probes = append(probes, found+" AS MATERIALIZED ("+match+" LIMIT "+cap+")")
+		hits = append(hits,
+			"(SELECT * FROM "+found+" WHERE (SELECT count(*) FROM "+found+") < "+cap+
+				" ORDER BY object_id DESC LIMIT "+lim+")",
+			"("+match+" AND (SELECT count(*) FROM "+found+") >= "+cap+" ORDER BY x.id DESC LIMIT "+lim+")")
+	}
+	sql := "WITH caps AS MATERIALIZED (SELECT " + strings.Join(caps, ", ") + "),\n\t" + strings.Join(probes, ",\n\t") + `,
+	hits AS (` + strings.Join(hits, "\n\t\tUNION ALL ") + `),
+	best AS (SELECT * FROM hits ORDER BY at DESC, at_ns DESC, kind, object_id DESC LIMIT ` + lim + `)
+	SELECT b.kind, b.incident_id, i.number, b.object_id, CASE WHEN b.kind = 'task' THEN b.title ELSE i.title END,
+		ts_headline('simple', b.doc, ` + query + `, '` + headlineOptions + `')
+	FROM best b JOIN incidents i ON i.org_id = ` + org + ` AND i.id = b.incident_id
+	ORDER BY b.at DESC, b.at_ns DESC, b.kind, b.object_id DESC`
+	return sql, a
 }

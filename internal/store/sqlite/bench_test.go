@@ -5,7 +5,7 @@ package sqlite
 //
 //	go test ./internal/store/sqlite -run '^$' -bench . -benchtime 200x
 //
-// The first run seeds a database (a few minutes) and keeps it in the system's temporary
+// The first run seeds a database (a minute or two) and keeps it in the system's temporary
 // directory, named after the schema and seed versions; later runs copy it and start at once.
 
 import (

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -90,9 +89,10 @@ func (r incidentRepo) matchQuery(ctx context.Context, w *where, orgID, query str
 		w.add("i.id IN (SELECT value FROM json_each(?))", list)
 		return true, nil
 	}
-	// Each rowid set is made once per query; an incident is then tested by its own rows, which
-	// the unary + makes SQLite find through the incident index rather than the rowid set.
-	w.add(`(i.rid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)
+	// Each rowid set is made once per query, when first needed; an incident is then tested by
+	// its own rows. The unary + stops SQLite from driving the query from a rowid set (and
+	// sorting every match) instead of walking the incidents in list order.
+	w.add(`(+i.rid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)
 		OR EXISTS (SELECT 1 FROM tasks t WHERE t.incident_id = i.id
 			AND +t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?))
 		OR EXISTS (SELECT 1 FROM notes n WHERE n.incident_id = i.id
@@ -110,31 +110,34 @@ type searchSource struct {
 	alias string
 	// join joins the incident (alias i) of a row that is not an incident.
 	join string
-	// objectID and title are the hit's object id and title; texts are the two indexed columns
-	// the snippet is cut from ('' when there is one).
-	objectID, title, texts string
+	// objectID and title are the hit's object id and title; at is when the row was made (its
+	// rid follows the same order); texts are the two indexed columns the snippet is cut from
+	// ('' when there is one).
+	objectID, title, at, texts string
 }
 
 var searchSources = []searchSource{
 	{kind: "incident", fts: "incidents_fts", table: "incidents", alias: "i",
-		objectID: "i.id", title: "i.title", texts: "i.title, i.summary"},
+		objectID: "i.id", title: "i.title", at: "i.created_at", texts: "i.title, i.summary"},
 	{kind: "task", fts: "tasks_fts", table: "tasks", alias: "t", objectID: "t.id", title: "t.title",
-		texts: "t.title, t.description", join: " JOIN incidents i ON i.org_id = t.org_id AND i.id = t.incident_id"},
+		at: "t.created_at", texts: "t.title, t.description",
+		join: " JOIN incidents i ON i.org_id = t.org_id AND i.id = t.incident_id"},
 	{kind: "note", fts: "notes_fts", table: "notes", alias: "n", objectID: "n.id", title: "i.title",
-		texts: "n.body, ''", join: " JOIN incidents i ON i.org_id = n.org_id AND i.id = n.incident_id"},
+		at: "n.created_at", texts: "n.body, ''",
+		join: " JOIN incidents i ON i.org_id = n.org_id AND i.id = n.incident_id"},
 	{kind: "timeline", fts: "timeline_fts", table: "timeline", alias: "e", objectID: "e.id", title: "i.title",
-		texts: "e.text, ''", join: " JOIN incidents i ON i.org_id = e.org_id AND i.id = e.incident_id"},
+		at: "e.recorded_at", texts: "e.text, ''",
+		join: " JOIN incidents i ON i.org_id = e.org_id AND i.id = e.incident_id"},
 }
 
-// searchCandidates bounds the work of a search for a very common word: of each kind, only the
-// newest matches (by row order) are ranked. A rarer word ranks all its matches.
-const searchCandidates = 500
-
-// searchSQL is the search statement. Parameters: ?1 the FTS5 query, ?2 the organisation, ?3
-// the user the results must be visible to (when visible), ?4 the number of hits.
+// searchSQL is the search statement; hits come newest first. Parameters: ?1 the FTS5 query,
+// ?2 the organisation, ?3 the user the results must be visible to (when visible), ?4 the
+// number of hits.
 //
-// The top CTE picks the best hits, by bm25, among each kind's newest candidates; the rows of
-// those hits alone are then read, by rowid (CROSS JOIN keeps top the outer loop).
+// Each kind's index is read newest first (rowid order) and stops after ?4 hits, so a common
+// word costs no more than a rare one; relevance ranking (bm25) is left out on purpose, as it
+// must visit every match. The top CTE keeps the newest hits of all kinds; the rows of those
+// hits alone are then read, by rowid (CROSS JOIN keeps top the outer loop).
 func searchSQL(visible bool) string {
 	vis := ""
 	if visible {
@@ -142,16 +145,16 @@ func searchSQL(visible bool) string {
 	}
 	var cands, hits []string
 	for _, src := range searchSources {
-		cands = append(cands, "SELECT * FROM (SELECT '"+src.kind+"' AS kind, "+src.fts+".rowid AS rid, bm25("+src.fts+") AS score"+
+		cands = append(cands, "SELECT * FROM (SELECT '"+src.kind+"' AS kind, "+src.fts+".rowid AS rid, "+src.at+" AS at"+
 			" FROM "+src.fts+" JOIN "+src.table+" "+src.alias+" ON "+src.alias+".rid = "+src.fts+".rowid"+src.join+
 			" WHERE "+src.fts+" MATCH ?1 AND "+src.alias+".org_id = ?2"+vis+
-			" ORDER BY "+src.fts+".rowid DESC LIMIT "+strconv.Itoa(searchCandidates)+")")
-		hits = append(hits, "SELECT top.score, '"+src.kind+"', i.id, i.number, "+src.objectID+", "+src.title+", "+src.texts+
+			" ORDER BY "+src.fts+".rowid DESC LIMIT ?4)")
+		hits = append(hits, "SELECT top.at, '"+src.kind+"', i.id, i.number, "+src.objectID+", "+src.title+", "+src.texts+
 			" FROM top CROSS JOIN "+src.table+" "+src.alias+src.join+
 			" WHERE top.kind = '"+src.kind+"' AND "+src.alias+".rid = top.rid")
 	}
-	return "WITH top AS MATERIALIZED (SELECT kind, rid, score FROM (" + strings.Join(cands, " UNION ALL ") +
-		") ORDER BY score, kind, rid LIMIT ?4) " + strings.Join(hits, " UNION ALL ") + " ORDER BY 1, 5"
+	return "WITH top AS MATERIALIZED (SELECT kind, rid, at FROM (" + strings.Join(cands, " UNION ALL ") +
+		") ORDER BY at DESC, kind, rid DESC LIMIT ?4) " + strings.Join(hits, " UNION ALL ") + " ORDER BY 1 DESC, 2, 5 DESC"
 }
 
 var (
@@ -159,8 +162,8 @@ var (
 	searchVisible = searchSQL(true)
 )
 
-// Search finds incidents, tasks, notes and timeline entries, best match first, with a plain
-// text snippet around the first match.
+// Search finds incidents, tasks, notes and timeline entries, newest first, with a plain text
+// snippet around the first match.
 func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, error) {
 	fq := ftsQuery(q.Query)
 	if fq == "" {
@@ -173,10 +176,10 @@ func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.Se
 	words := searchWords(q.Query)
 	hits, err := scanList(ctx, r.tx, func(s rowScanner) (store.SearchHit, error) {
 		var h store.SearchHit
-		var score float64
+		var at string
 		var number int64
 		var text1, text2 string
-		err := s.Scan(&score, &h.Kind, &h.IncidentID, &number, &h.ObjectID, &h.Title, &text1, &text2)
+		err := s.Scan(&at, &h.Kind, &h.IncidentID, &number, &h.ObjectID, &h.Title, &text1, &text2)
 		h.IncidentKey = incident.FormatKey(number)
 		h.Snippet = snippet(words, text1, text2)
 		return h, err

@@ -107,13 +107,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))
 	}
 
-	applied, err := migrate(ctx, writer, migrationFiles(), s.log)
-	if err != nil {
+	if _, err := migrate(ctx, writer, migrationFiles(), s.log); err != nil {
 		writer.Close()
 		return nil, err
-	}
-	if len(applied) > 0 {
-		s.log.Info("database schema migrated", "path", path, "applied", applied)
 	}
 	// Keep the query planner's statistics fresh; cheap when nothing changed.
 	if _, err := writer.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002"); err != nil {

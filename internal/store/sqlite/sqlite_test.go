@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,6 +246,11 @@ func sqlTxOf(st store.Tx) *sql.Tx { return st.(*tx).sqlTx }
 
 func TestSnippet(t *testing.T) {
 	t.Parallel()
+	var ws []string
+	for i := 1; i <= 30; i++ {
+		ws = append(ws, fmt.Sprintf("w%d", i))
+	}
+	words30 := strings.Join(ws, " ")
 	long := "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
 	for _, c := range []struct {
 		query string
@@ -255,11 +262,27 @@ func TestSnippet(t *testing.T) {
 		{"fourt", []string{long}, "…five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"},
 		{"two", []string{long}, "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen…"},
 		{"nine two", []string{long}, "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen…"},
-		{"eleven", []string{long}, "…four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen…"},
+		{"eleven", []string{long}, "…five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"},
+		{"w15", []string{words30}, "…w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26…"},
 		{"zurich", []string{"short", "Zürich office\nflooded"}, "Zürich office flooded"},
 		{"tw", []string{"the first"}, "the first"},
 		{"x", []string{"", ""}, ""},
 	} {
 		require.Equal(t, c.want, snippet(searchWords(c.query), c.texts...), "%q in %q", c.query, c.texts)
 	}
+}
+
+func TestOddPath(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "a b?c#d%20é")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	path := filepath.Join(dir, "q?.db")
+	s, err := Open(t.Context(), path, Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Write(t.Context(), func(tx store.Tx) error {
+		return tx.Orgs().Create(t.Context(), access.Org{ID: "o", Slug: "o", Name: "o"})
+	}))
+	require.NoError(t, s.Close())
+	_, err = os.Stat(path)
+	require.NoError(t, err, "the database is at the path given")
 }

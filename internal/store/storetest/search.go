@@ -82,6 +82,21 @@ func testSearch(t *testing.T, e *env) {
 	}
 	require.Len(t, search("laptop", "", 2), 2, "limit")
 
+	// Hits come newest first (creation time; recording time for timeline entries), whatever
+	// their kind, and the limit keeps the newest.
+	i7 := e.incident(f.a, "Kestrel sighted near the DMZ", func(i *incident.Incident) { i.CreatedAt = at(1) })
+	kTask := e.task(i7, "Ring the kestrel", func(t *incident.Task) { t.CreatedAt = at(3) })
+	kEntry := e.entry(i7, "kestrel on camera 3", func(en *incident.Entry) { en.RecordedAt, en.EventAt = at(2), at(-100) })
+	kNote := e.note(i7, "the kestrel left")
+	e.write(func(tx store.Tx) error {
+		n := kNote
+		n.Body, n.UpdatedAt = "the kestrel came back", at(50) // an edit does not make a note newer
+		return tx.Notes().Update(e.ctx, n, "user:x", 1)
+	})
+	byTime := []string{"task:" + kTask.ID, "timeline:" + kEntry.ID, "incident:" + i7.ID, "note:" + kNote.ID}
+	require.Equal(t, byTime, ids(search("kestrel", "", 0), hitKey))
+	require.Equal(t, byTime[:2], ids(search("kestrel", "", 2), hitKey))
+
 	// Restricted incidents are hidden from non-members, whatever matched.
 	require.Empty(t, search("xylophone", f.alice, 0), "i4 has no members")
 	require.Empty(t, search("mailbox", f.bob, 0), "bob is not a member of i2")

@@ -267,6 +267,8 @@ CREATE TABLE notes (
     FOREIGN KEY (org_id, incident_id) REFERENCES incidents (org_id, id)
 );
 CREATE INDEX notes_incident ON notes (incident_id, created_at, created_at_ns, id);
+-- Newest first within an organisation, for search (search.go).
+CREATE INDEX notes_org ON notes (org_id, id);
 CREATE INDEX notes_search ON notes USING gin (search);
 
 CREATE TABLE note_revisions (
@@ -300,6 +302,7 @@ CREATE TABLE timeline (
 );
 CREATE INDEX timeline_incident ON timeline (incident_id, event_at, event_at_ns, id);
 CREATE INDEX timeline_flagged ON timeline (incident_id, event_at, event_at_ns, id) WHERE flagged;
+CREATE INDEX timeline_org ON timeline (org_id, id);
 CREATE INDEX timeline_search ON timeline USING gin (search);
 
 CREATE TABLE assets (

@@ -199,7 +199,7 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_incident ON tasks (incident_id, phase_rank, id);
 CREATE INDEX tasks_org ON tasks (org_id, id);
-CREATE INDEX tasks_assignee ON tasks (org_id, assignee, incident_id) WHERE assignee <> '';
+CREATE INDEX tasks_assignee ON tasks (org_id, assignee, incident_id);
 -- Unfinished, due and not yet noted as overdue: what the overdue sweep looks at.
 CREATE INDEX tasks_due_unnoted ON tasks (due_at, id)
     WHERE due_at IS NOT NULL AND overdue_noted_at IS NULL AND status NOT IN ('done', 'skipped');
