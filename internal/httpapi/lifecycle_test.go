@@ -230,3 +230,29 @@ func TestIncidentLifecycle(t *testing.T) {
 	e.call("GET", fmt.Sprintf("/api/v1/incidents?status=open&assignee=%s", "lena"), vera, nil, http.StatusOK, &list)
 	require.Empty(t, list.Items)
 }
+
+// TestAssigneeFilter finds incidents by the people working them: through a role or a task.
+func TestAssigneeFilter(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, rick := e.addUser("rick", access.RoleResponder)
+	e.addUser("sam", access.RoleResponder)
+	for _, title := range []string{"by role", "by task", "nobody's"} {
+		e.call("POST", "/api/v1/incidents", rick, casework.NewIncident{Title: title, Severity: incident.SeverityLow}, http.StatusCreated, nil)
+	}
+	e.call("PUT", "/api/v1/incidents/INC-1/roles/technical_lead", rick, casework.RoleRequest{User: "sam"}, http.StatusOK, nil)
+	e.call("POST", "/api/v1/incidents/INC-2/tasks", rick, casework.NewTask{Title: "Pull proxy logs", Assignee: "sam"}, http.StatusCreated, nil)
+	var page store.Page[incident.Incident]
+	e.call("GET", "/api/v1/incidents?assignee=sam&sort=created", rick, nil, http.StatusOK, &page)
+	var keys []string
+	for _, inc := range page.Items {
+		keys = append(keys, inc.Key)
+	}
+	require.Equal(t, []string{"INC-2", "INC-1"}, keys)
+	var tasks store.Page[incident.Task]
+	e.call("GET", "/api/v1/tasks?assignee=sam", rick, nil, http.StatusOK, &tasks)
+	require.Len(t, tasks.Items, 1)
+	require.Equal(t, "INC-2", tasks.Items[0].IncidentKey)
+	resp, _ := e.request("GET", "/api/v1/incidents?assignee=nobody", rick, nil)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}

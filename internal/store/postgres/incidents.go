@@ -249,12 +249,11 @@ func incidentWhere(f store.IncidentFilter) (*where, string) {
 		}
 	}
 	if f.Assignee != "" {
-		// Tasks name their assignee by user name; a task that names the user by id counts too,
-		// as it does on SQLite.
+		// Tasks name their assignee by user name; the filter names the user by id.
 		u := w.arg(f.Assignee)
 		w.add(`i.id IN (SELECT incident_id FROM assignments WHERE org_id = ` + org + ` AND user_id = ` + u + `
 			UNION ALL SELECT incident_id FROM tasks WHERE org_id = ` + org + ` AND assignee <> ''
-				AND (assignee = ` + u + ` OR assignee = (SELECT username FROM users WHERE id = ` + u + `)))`)
+				AND assignee = (SELECT username FROM users WHERE id = ` + u + `))`)
 	}
 	if f.Tag != "" {
 		w.add("i.tags @> " + w.arg([]string{f.Tag}) + "::text[]")

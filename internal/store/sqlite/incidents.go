@@ -259,8 +259,10 @@ func (r incidentRepo) where(ctx context.Context, f store.IncidentFilter) (*where
 		}
 	}
 	if f.Assignee != "" {
+		// Tasks name their assignee by user name; the filter names the user by id.
 		w.add(`i.id IN (SELECT incident_id FROM assignments WHERE org_id = ? AND user_id = ?
-			UNION SELECT incident_id FROM tasks WHERE org_id = ? AND assignee = ?)`,
+			UNION SELECT incident_id FROM tasks WHERE org_id = ? AND assignee <> ''
+				AND assignee = (SELECT username FROM users WHERE id = ?))`,
 			f.OrgID, f.Assignee, f.OrgID, f.Assignee)
 	}
 	if f.Tag != "" {

@@ -150,7 +150,8 @@ func newFilterFixture(t *testing.T, e *env) *filterFixture {
 	f.mailboxTaskID = e.task(f.i2, "Reset mailbox credentials", func(t *incident.Task) {
 		t.Description = "Force a password reset for every recipient"
 	}).ID
-	e.task(f.i3, "Reimage the laptop", func(t *incident.Task) { t.Assignee = f.bob })
+	// Tasks name their assignee by user name; the filter takes the user's id.
+	e.task(f.i3, "Reimage the laptop", func(t *incident.Task) { t.Assignee = "bob" })
 	f.quarantineNoteID = e.note(f.i3, "Quarantined the laptop from the network").ID
 	e.entry(f.i4, "Beacon to xylophone-cdn.example every 60 seconds")
 	e.entry(f.inB, "xylophone seen in B too")
