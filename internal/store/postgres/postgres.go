@@ -84,7 +84,7 @@ type Options struct {
 	AllowUnsafeFsync bool
 
 	// denseProbe overrides how many matches in one table make a word common to a list's search
-	// and to Search (see denseProbe and searchProbe in search.go); tests lower it to take those
+	// and to Search (see denseProbe and Search in search.go); tests lower it to take those
 	// paths on little data.
 	denseProbe int
 }
@@ -97,7 +97,7 @@ type Store struct {
 	pool                    *pgxpool.Pool
 	log                     *slog.Logger
 	jobs                    atomic.Pointer[JobInserter]
-	denseProbe, searchProbe int
+	denseProbe, searchProbe int // see Options.denseProbe; searchProbe 0 is Search's own measure
 }
 
 var _ store.Store = (*Store)(nil)
@@ -138,7 +138,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, log: opts.Logger, denseProbe: denseProbe, searchProbe: searchProbe}
+	s := &Store{pool: pool, log: opts.Logger, denseProbe: denseProbe}
 	if opts.denseProbe > 0 {
 		s.denseProbe, s.searchProbe = opts.denseProbe, opts.denseProbe
 	}

@@ -168,12 +168,6 @@ func textMatches(org, q string, array bool) string {
 	return "i.id IN (" + matches + ")"
 }
 
-// searchProbe, when not zero (Store.searchProbe, for tests), is how many matches of a table
-// make Search read that table newest first instead of sorting all its matches; by default the
-// number is the square root of the table's rows times the limit, where both ways read about
-// as many rows.
-const searchProbe = 0
-
 // searchSource is one searchable table.
 type searchSource struct {
 	kind, table string
@@ -220,14 +214,15 @@ func (r searchRepo) Search(ctx context.Context, q store.SearchQuery) ([]store.Se
 }
 
 // searchStatement returns Search's statement and its arguments for the tsquery text tq.
-func searchStatement(q store.SearchQuery, tq string, searchProbe int) (string, args) {
+// fixedProbe, when not zero (Store.searchProbe, for tests), replaces P.
+func searchStatement(q store.SearchQuery, tq string, fixedProbe int) (string, args) {
 	var a args
 	query := "to_tsquery('simple', " + a.add(tq) + ")"
 	org := a.add(q.OrgID)
 	lim := a.add(store.ClampLimit(q.Limit))
 	probe := func(table string) string {
-		if searchProbe > 0 {
-			return strconv.Itoa(searchProbe)
+		if fixedProbe > 0 {
+			return strconv.Itoa(fixedProbe)
 		}
 		return "greatest(100, ceil(sqrt(" + lim + "::float8 * greatest((SELECT reltuples FROM pg_class WHERE oid = '" +
 			table + "'::regclass), 0))))::bigint"
