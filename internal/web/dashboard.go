@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
@@ -54,32 +56,34 @@ type countCell struct {
 func listLink(q url.Values) string { return "/incidents?" + q.Encode() }
 
 func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
 	d := dashboardPage{Severities: incident.Severities, Phases: workingPhases}
-	if err := srv.countOpen(ctx, rq, &d); err != nil {
-		return err
-	}
-	var err error
-	if d.NoCommander, d.Checked, err = srv.withoutCommander(ctx, rq.p); err != nil {
-		return err
-	}
 	open := []incident.TaskStatus{incident.TaskTodo, incident.TaskInProgress, incident.TaskBlocked}
-	mine, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{Assignee: rq.p.Username, Statuses: open, Limit: 10}, "")
-	if err != nil {
-		return err
-	}
-	d.MyTasks = mine.Items
 	now := srv.now()
-	overdue, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{DueBefore: &now, Statuses: open, Limit: 10}, "")
-	if err != nil {
+	// The panels read independently, each in its own read transaction: side by side.
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() error { return srv.countOpen(ctx, rq, &d) })
+	g.Go(func() (err error) {
+		d.NoCommander, d.Checked, err = srv.withoutCommander(ctx, rq.p)
+		return err
+	})
+	g.Go(func() error {
+		mine, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{Assignee: rq.p.Username, Statuses: open, Limit: 10}, "")
+		d.MyTasks = mine.Items
+		return err
+	})
+	g.Go(func() error {
+		overdue, err := srv.cases.FindTasks(ctx, rq.p, store.TaskFilter{DueBefore: &now, Statuses: open, Limit: 10}, "")
+		d.Overdue = overdue.Items
+		return err
+	})
+	g.Go(func() error {
+		recent, err := srv.cases.ListIncidents(ctx, rq.p, store.IncidentFilter{Sort: store.SortUpdated, Limit: 8})
+		d.Recent = recent.Items
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	d.Overdue = overdue.Items
-	recent, err := srv.cases.ListIncidents(ctx, rq.p, store.IncidentFilter{Sort: store.SortUpdated, Limit: 8})
-	if err != nil {
-		return err
-	}
-	d.Recent = recent.Items
 	srv.render(w, r, rq, http.StatusOK, "dashboard", "Dashboard", d)
 	return nil
 }

@@ -20,9 +20,11 @@ import (
 type listPage struct {
 	Filter *form
 	// Notice explains a filter of the address that was left out.
-	Notice   string
-	Items    []incident.Incident
+	Notice string
+	Items  []incident.Incident
+	// Count is the number of incidents shown; More reports whether further pages follow.
 	Count    int
+	More     bool
 	Next     string
 	First    string
 	Paged    bool
@@ -74,11 +76,13 @@ func pick[T ~string](values []string, known []T) ([]T, bool) {
 }
 
 // incidentFilter reads the list's filters from the address. Values it does not know are left
-// out and named in the notice, never echoed.
-func (srv *Server) incidentFilter(ctx context.Context, q url.Values, p access.Principal) (store.IncidentFilter, []string) {
+// out and named in the notice, never echoed. It also returns the filters as understood, for
+// the list's page links.
+func (srv *Server) incidentFilter(ctx context.Context, q url.Values, p access.Principal) (store.IncidentFilter, url.Values, []string) {
 	var f store.IncidentFilter
 	var dropped []string
 	var bad bool
+	understood := url.Values{}
 	if f.Phases, bad = pick(q["phase"], incident.Phases); bad {
 		dropped = append(dropped, "phase")
 	}
@@ -88,16 +92,29 @@ func (srv *Server) incidentFilter(ctx context.Context, q url.Values, p access.Pr
 	if f.Types, bad = pick(q["type"], incident.Types); bad {
 		dropped = append(dropped, "type")
 	}
-	switch q.Get("status") {
+	for _, ph := range f.Phases {
+		understood.Add("phase", string(ph))
+	}
+	for _, sev := range f.Severities {
+		understood.Add("severity", string(sev))
+	}
+	for _, typ := range f.Types {
+		understood.Add("type", string(typ))
+	}
+	switch st := q.Get("status"); st {
 	case "", "open":
+		understood.Set("status", "open")
 		if len(f.Phases) == 0 {
-			open := true
-			f.Open = &open
+			// The working phases, rather than "not closed", so the phase index narrows the
+			// list to the open incidents, however many closed ones there are.
+			f.Phases = slices.Clone(workingPhases)
 		}
 	case "closed":
 		closed := false
 		f.Open = &closed
+		understood.Set("status", st)
 	case "all":
+		understood.Set("status", st)
 	default:
 		dropped = append(dropped, "status")
 	}
@@ -113,12 +130,20 @@ func (srv *Server) incidentFilter(ctx context.Context, q url.Values, p access.Pr
 				f.Assignee = u.ID
 			}
 		}
+		if f.Assignee != "" {
+			understood.Set("assignee", a)
+		}
 	}
-	f.Tag = strings.ToLower(strings.TrimSpace(q.Get("tag")))
+	if f.Tag = strings.ToLower(strings.TrimSpace(q.Get("tag"))); f.Tag != "" {
+		understood.Set("tag", f.Tag)
+	}
 	f.Query = strings.TrimSpace(q.Get("q"))
 	if len(f.Query) > 500 {
 		f.Query = ""
 		dropped = append(dropped, "search text (over 500 characters)")
+	}
+	if f.Query != "" {
+		understood.Set("q", f.Query)
 	}
 	f.Sort = store.IncidentSort(q.Get("sort"))
 	if !slices.Contains(options.Sorts, f.Sort) {
@@ -127,47 +152,16 @@ func (srv *Server) incidentFilter(ctx context.Context, q url.Values, p access.Pr
 		}
 		f.Sort = store.SortCreated
 	}
+	understood.Set("sort", string(f.Sort))
 	f.Cursor = q.Get("cursor")
 	f.Limit = store.DefaultLimit
-	return f, dropped
-}
-
-// filterQuery is the address query of a filter as it was understood, for the list's page
-// links: values that were not understood are left out rather than repeated.
-func filterQuery(f store.IncidentFilter, q url.Values) url.Values {
-	out := url.Values{}
-	for _, ph := range f.Phases {
-		out.Add("phase", string(ph))
-	}
-	for _, sev := range f.Severities {
-		out.Add("severity", string(sev))
-	}
-	for _, typ := range f.Types {
-		out.Add("type", string(typ))
-	}
-	switch {
-	case f.Open == nil:
-		out.Set("status", "all")
-	case !*f.Open:
-		out.Set("status", "closed")
-	}
-	if f.Assignee != "" {
-		out.Set("assignee", q.Get("assignee"))
-	}
-	if f.Tag != "" {
-		out.Set("tag", f.Tag)
-	}
-	if f.Query != "" {
-		out.Set("q", f.Query)
-	}
-	out.Set("sort", string(f.Sort))
-	return out
+	return f, understood, dropped
 }
 
 func (srv *Server) incidentList(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	f, dropped := srv.incidentFilter(ctx, q, rq.p)
+	f, understood, dropped := srv.incidentFilter(ctx, q, rq.p)
 	lp := listPage{Filter: newForm(q), Options: options, Statuses: []string{"open", "closed", "all"}, Paged: f.Cursor != ""}
 	lp.Filter.set("status", "open").set("sort", string(store.SortCreated))
 	page, err := srv.cases.ListIncidents(ctx, rq.p, f)
@@ -180,15 +174,14 @@ func (srv *Server) incidentList(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	lp.Items = page.Items
-	canonical := filterQuery(f, q)
-	lp.First = "/incidents?" + canonical.Encode()
+	lp.First = "/incidents?" + understood.Encode()
 	if page.Next != "" {
-		canonical.Set("cursor", page.Next)
-		lp.Next = "/incidents?" + canonical.Encode()
+		understood.Set("cursor", page.Next)
+		lp.Next = "/incidents?" + understood.Encode()
 	}
-	if lp.Count, err = srv.cases.CountIncidents(ctx, rq.p, f); err != nil {
-		return err
-	}
+	// Counting every match of a broad filter costs a scan of the incidents, so the list
+	// counts only what it shows: all of it on the last page, and "more" otherwise.
+	lp.Count, lp.More = len(page.Items), page.Next != ""
 	if lp.Users, err = srv.auth.ListUsers(ctx, rq.p); err != nil {
 		return err
 	}
