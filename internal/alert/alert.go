@@ -156,7 +156,7 @@ type Alert struct {
 	// SilenceID names the silence that muted this alert; a muted alert is kept and marked.
 	SilenceID  string `json:"silence_id,omitempty"`
 	IncidentID string `json:"incident_id,omitempty"`
-	Version    int    `json:"version"`
+	Version    int64  `json:"version"`
 }
 
 var sourcePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)

@@ -62,6 +62,11 @@ type Tx interface {
 	Audit() AuditLog
 	Search() Search
 	Jobs() Jobs
+	Alerts() Alerts
+	Silences() Silences
+	IntakeSources() IntakeSources
+	Idempotency() Idempotency
+	Correlation() Correlation
 }
 
 // Page is one page of a list and the cursor of the next page ("" on the last page).

@@ -1,0 +1,363 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quell-ir/quell/internal/alert"
+	"github.com/quell-ir/quell/internal/store"
+)
+
+type alertRepo struct{ *tx }
+
+func (t *tx) Alerts() store.Alerts               { return alertRepo{t} }
+func (t *tx) Silences() store.Silences           { return silenceRepo{t} }
+func (t *tx) IntakeSources() store.IntakeSources { return intakeSourceRepo{t} }
+func (t *tx) Idempotency() store.Idempotency     { return idempotencyRepo{t} }
+func (t *tx) Correlation() store.Correlation     { return correlationRepo{t} }
+
+// openStatuses is the SQL form of alert.Status.Open; it must match the partial unique index.
+const openStatuses = "('new', 'triaged', 'promoted')"
+
+const alertListCols = `a.id, a.org_id, a.source, a.source_ref, a.fingerprint, a.title, a.description, a.severity,
+	a.priority, a.labels, a.observables, a.asset_ids, a.raw_truncated, a.occurred_at, a.first_seen, a.last_seen,
+	a.count, a.status, a.verdict, a.silence_id, a.incident_id, a.version`
+
+func scanAlert(s rowScanner, raw bool) (alert.Alert, error) {
+	var a alert.Alert
+	var incidentID nullString
+	dest := []any{&a.ID, &a.OrgID, &a.Source, &a.SourceRef, &a.Fingerprint, &a.Title, &a.Description, &a.Severity,
+		&a.Priority, jsonCol{&a.Labels}, jsonCol{&a.Observables}, jsonCol{&a.AssetIDs}, &a.RawTruncated,
+		timeCol{&a.OccurredAt}, timeCol{&a.FirstSeen}, timeCol{&a.LastSeen}, &a.Count, &a.Status, &a.Verdict,
+		&a.SilenceID, &incidentID, &a.Version}
+	if raw {
+		dest = append(dest, &a.Raw)
+	}
+	if err := s.Scan(dest...); err != nil {
+		return a, err
+	}
+	a.IncidentID = incidentID.String
+	if a.Labels == nil {
+		a.Labels = map[string]string{}
+	}
+	if a.Observables == nil {
+		a.Observables = []alert.Observable{}
+	}
+	if a.AssetIDs == nil {
+		a.AssetIDs = []string{}
+	}
+	return a, nil
+}
+
+func scanAlertRow(s rowScanner) (alert.Alert, error)     { return scanAlert(s, false) }
+func scanAlertWithRaw(s rowScanner) (alert.Alert, error) { return scanAlert(s, true) }
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bool, error) {
+	labels, err := jsonText(a.Labels)
+	if err != nil {
+		return "", false, err
+	}
+	obs, err := jsonText(a.Observables)
+	if err != nil {
+		return "", false, err
+	}
+	assets, err := jsonText(a.AssetIDs)
+	if err != nil {
+		return "", false, err
+	}
+	if n < 1 {
+		n = 1
+	}
+	var id string
+	err = r.sqlTx.QueryRowContext(ctx, `INSERT INTO alerts (id, org_id, source, source_ref, fingerprint, title,
+		description, severity, severity_rank, priority, labels, observables, asset_ids, raw, raw_truncated,
+		occurred_at, first_seen, last_seen, count, status, verdict, silence_id, incident_id, pending, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+		ON CONFLICT (org_id, source, fingerprint) WHERE status IN `+openStatuses+` DO UPDATE SET
+			count = count + excluded.count,
+			last_seen = max(last_seen, excluded.last_seen),
+			severity = CASE WHEN excluded.severity_rank > severity_rank THEN excluded.severity ELSE severity END,
+			severity_rank = max(severity_rank, excluded.severity_rank)
+		RETURNING id`,
+		a.ID, a.OrgID, a.Source, a.SourceRef, a.Fingerprint, a.Title, a.Description, string(a.Severity),
+		a.Severity.Rank(), string(a.Priority), labels, obs, assets, a.Raw, boolInt(a.RawTruncated),
+		tm(a.OccurredAt), tm(a.FirstSeen), tm(a.LastSeen), n, string(a.Status), string(a.Verdict), a.SilenceID,
+		nullIfEmpty(a.IncidentID)).Scan(&id)
+	if err != nil {
+		return "", false, mapErr(err)
+	}
+	return id, id == a.ID, nil
+}
+
+func (r alertRepo) Bump(ctx context.Context, orgID, id string, n int, lastSeen time.Time, sev alert.Severity) (bool, error) {
+	res, err := r.exec(ctx, `UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?),
+		severity = CASE WHEN ? > severity_rank THEN ? ELSE severity END, severity_rank = max(severity_rank, ?)
+		WHERE org_id = ? AND id = ? AND status IN `+openStatuses,
+		n, tm(lastSeen), sev.Rank(), string(sev), sev.Rank(), orgID, id)
+	if err != nil {
+		return false, err
+	}
+	changed, err := res.RowsAffected()
+	return changed == 1, mapErr(err)
+}
+
+func (r alertRepo) FindBySourceRef(ctx context.Context, orgID, source, ref string) (string, error) {
+	var id string
+	err := r.sqlTx.QueryRowContext(ctx, `SELECT id FROM alerts WHERE org_id = ? AND source = ? AND source_ref = ?
+		AND source_ref <> '' ORDER BY rid DESC LIMIT 1`, orgID, source, ref).Scan(&id)
+	return id, mapErr(err)
+}
+
+func (r alertRepo) ResolveOpen(ctx context.Context, orgID, source, fingerprint string, at time.Time) (string, error) {
+	var id string
+	err := r.sqlTx.QueryRowContext(ctx, `UPDATE alerts SET status = 'resolved', last_seen = max(last_seen, ?),
+		version = version + 1 WHERE org_id = ? AND source = ? AND fingerprint = ? AND status IN `+openStatuses+`
+		RETURNING id`, tm(at), orgID, source, fingerprint).Scan(&id)
+	return id, mapErr(err)
+}
+
+func (r alertRepo) Get(ctx context.Context, orgID, id string) (alert.Alert, error) {
+	return scanOne(ctx, r.tx, scanAlertWithRaw, "SELECT "+alertListCols+", a.raw FROM alerts a WHERE a.org_id = ? AND a.id = ?", orgID, id)
+}
+
+func (r alertRepo) Update(ctx context.Context, a alert.Alert, expectVersion int64) error {
+	assets, err := jsonText(a.AssetIDs)
+	if err != nil {
+		return err
+	}
+	return r.updateVersioned(ctx, "alerts", "org_id = ? AND id = ?", []any{a.OrgID, a.ID}, `UPDATE alerts SET
+		status = ?, verdict = ?, silence_id = ?, incident_id = ?, asset_ids = ?, priority = ?, version = ?
+		WHERE org_id = ? AND id = ? AND version = ?`,
+		string(a.Status), string(a.Verdict), a.SilenceID, nullIfEmpty(a.IncidentID), assets, string(a.Priority),
+		expectVersion+1, a.OrgID, a.ID, expectVersion)
+}
+
+func alertWhere(f store.AlertFilter) *where {
+	w := &where{}
+	w.add("a.org_id = ?", f.OrgID)
+	in(w, "a.status", f.Status)
+	in(w, "a.severity", f.Severity)
+	if f.Source != "" {
+		w.add("a.source = ?", f.Source)
+	}
+	if f.IncidentID != "" {
+		w.add("a.incident_id = ?", f.IncidentID)
+	}
+	if f.Silenced != nil {
+		if *f.Silenced {
+			w.add("a.silence_id <> ''")
+		} else {
+			w.add("a.silence_id = ''")
+		}
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+		w.add(`(lower(a.title) LIKE ? ESCAPE '\' OR a.fingerprint = ?)`, pattern, q)
+	}
+	if f.Observable != "" {
+		w.add("EXISTS (SELECT 1 FROM json_each(a.observables) o WHERE json_extract(o.value, '$.value') = ?)", f.Observable)
+	}
+	return w
+}
+
+func (r alertRepo) List(ctx context.Context, f store.AlertFilter) (store.Page[alert.Alert], error) {
+	var page store.Page[alert.Alert]
+	w := alertWhere(f)
+	if f.Cursor != "" {
+		parts, err := store.DecodeCursor(f.Cursor, 1)
+		if err != nil {
+			return page, err
+		}
+		w.add("a.id < ?", parts[0])
+	}
+	limit := store.ClampLimit(f.Limit)
+	items, err := scanList(ctx, r.tx, scanAlertRow, "SELECT "+alertListCols+" FROM alerts a"+w.sql()+
+		" ORDER BY a.id DESC LIMIT "+strconv.Itoa(limit+1), w.args...)
+	if err != nil {
+		return page, err
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		page.Next = store.EncodeCursor(items[limit-1].ID)
+	}
+	page.Items = items
+	if page.Items == nil {
+		page.Items = []alert.Alert{}
+	}
+	return page, nil
+}
+
+func (r alertRepo) Count(ctx context.Context, f store.AlertFilter) (int, error) {
+	w := alertWhere(f)
+	var n int
+	err := r.sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM alerts a"+w.sql(), w.args...).Scan(&n)
+	return n, mapErr(err)
+}
+
+func (r alertRepo) Pending(ctx context.Context, limit int) ([]alert.Alert, error) {
+	return scanList(ctx, r.tx, scanAlertRow, "SELECT "+alertListCols+" FROM alerts a WHERE a.pending = 1 ORDER BY a.rid LIMIT ?", limit)
+}
+
+func (r alertRepo) MarkCorrelated(ctx context.Context, orgID string, ids []string) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := []any{orgID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := r.exec(ctx, "UPDATE alerts SET pending = 0 WHERE org_id = ? AND id IN ("+placeholders(len(chunk))+")", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type silenceRepo struct{ *tx }
+
+const silenceCols = "id, org_id, matchers, starts_at, ends_at, created_by, reason, created_at, expired_at"
+
+func scanSilence(s rowScanner) (alert.Silence, error) {
+	var v alert.Silence
+	err := s.Scan(&v.ID, &v.OrgID, jsonCol{&v.Matchers}, timeCol{&v.StartsAt}, timeCol{&v.EndsAt}, &v.CreatedBy,
+		&v.Reason, timeCol{&v.CreatedAt}, timePtrCol{&v.ExpiredAt})
+	return v, err
+}
+
+func (r silenceRepo) Create(ctx context.Context, s alert.Silence) error {
+	m, err := jsonText(s.Matchers)
+	if err != nil {
+		return err
+	}
+	_, err = r.exec(ctx, "INSERT INTO silences ("+silenceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.ID, s.OrgID, m, tm(s.StartsAt), tm(s.EndsAt), s.CreatedBy, s.Reason, tm(s.CreatedAt), tmPtr(s.ExpiredAt))
+	return err
+}
+
+func (r silenceRepo) Get(ctx context.Context, orgID, id string) (alert.Silence, error) {
+	return scanOne(ctx, r.tx, scanSilence, "SELECT "+silenceCols+" FROM silences WHERE org_id = ? AND id = ?", orgID, id)
+}
+
+func (r silenceRepo) List(ctx context.Context, orgID string, activeAt time.Time) ([]alert.Silence, error) {
+	if activeAt.IsZero() {
+		return scanList(ctx, r.tx, scanSilence, "SELECT "+silenceCols+" FROM silences WHERE org_id = ? ORDER BY id DESC LIMIT 1000", orgID)
+	}
+	at := tm(activeAt)
+	return scanList(ctx, r.tx, scanSilence, "SELECT "+silenceCols+` FROM silences WHERE org_id = ? AND starts_at <= ?
+		AND ends_at > ? AND (expired_at IS NULL OR expired_at > ?) ORDER BY id DESC`, orgID, at, at, at)
+}
+
+func (r silenceRepo) ListActive(ctx context.Context, now time.Time) ([]alert.Silence, error) {
+	at := tm(now)
+	return scanList(ctx, r.tx, scanSilence, "SELECT "+silenceCols+` FROM silences WHERE ends_at > ? AND starts_at <= ?
+		AND (expired_at IS NULL OR expired_at > ?) ORDER BY id`, at, at, at)
+}
+
+func (r silenceRepo) Expire(ctx context.Context, orgID, id string, at time.Time) error {
+	return r.execOne(ctx, "UPDATE silences SET expired_at = ? WHERE org_id = ? AND id = ? AND expired_at IS NULL", tm(at), orgID, id)
+}
+
+type intakeSourceRepo struct{ *tx }
+
+const intakeSourceCols = "id, org_id, name, format, mapping, prefix, hash, created_by, created_at, last_used_at, revoked_at"
+
+func scanIntakeSource(s rowScanner) (alert.IntakeSource, error) {
+	var v alert.IntakeSource
+	err := s.Scan(&v.ID, &v.OrgID, &v.Name, &v.Format, &v.Mapping, &v.Prefix, &v.Hash, &v.CreatedBy,
+		timeCol{&v.CreatedAt}, timePtrCol{&v.LastUsedAt}, timePtrCol{&v.RevokedAt})
+	return v, err
+}
+
+func (r intakeSourceRepo) Create(ctx context.Context, s alert.IntakeSource) error {
+	_, err := r.exec(ctx, "INSERT INTO intake_sources ("+intakeSourceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.ID, s.OrgID, s.Name, s.Format, s.Mapping, s.Prefix, s.Hash, s.CreatedBy, tm(s.CreatedAt),
+		tmPtr(s.LastUsedAt), tmPtr(s.RevokedAt))
+	return err
+}
+
+func (r intakeSourceRepo) Get(ctx context.Context, orgID, id string) (alert.IntakeSource, error) {
+	return scanOne(ctx, r.tx, scanIntakeSource, "SELECT "+intakeSourceCols+" FROM intake_sources WHERE org_id = ? AND id = ?", orgID, id)
+}
+
+func (r intakeSourceRepo) GetByHash(ctx context.Context, hash string) (alert.IntakeSource, error) {
+	return scanOne(ctx, r.tx, scanIntakeSource, "SELECT "+intakeSourceCols+" FROM intake_sources WHERE hash = ?", hash)
+}
+
+func (r intakeSourceRepo) List(ctx context.Context, orgID string) ([]alert.IntakeSource, error) {
+	return scanList(ctx, r.tx, scanIntakeSource, "SELECT "+intakeSourceCols+" FROM intake_sources WHERE org_id = ? ORDER BY name", orgID)
+}
+
+func (r intakeSourceRepo) Revoke(ctx context.Context, orgID, id string, at time.Time) error {
+	return r.execOne(ctx, "UPDATE intake_sources SET revoked_at = coalesce(revoked_at, ?) WHERE org_id = ? AND id = ?", tm(at), orgID, id)
+}
+
+func (r intakeSourceRepo) Touch(ctx context.Context, id string, at time.Time) error {
+	return r.execOne(ctx, "UPDATE intake_sources SET last_used_at = ? WHERE id = ?", tm(at), id)
+}
+
+type idempotencyRepo struct{ *tx }
+
+func (r idempotencyRepo) Get(ctx context.Context, orgID, key string) ([]byte, error) {
+	var b []byte
+	err := r.sqlTx.QueryRowContext(ctx, "SELECT answer FROM idempotency_keys WHERE org_id = ? AND key = ?", orgID, key).Scan(&b)
+	return b, mapErr(err)
+}
+
+func (r idempotencyRepo) Put(ctx context.Context, orgID, key string, answer []byte, at time.Time) error {
+	_, err := r.exec(ctx, `INSERT INTO idempotency_keys (org_id, key, answer, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org_id, key) DO NOTHING`, orgID, key, answer, tm(at))
+	return err
+}
+
+func (r idempotencyRepo) Prune(ctx context.Context, before time.Time) (int, error) {
+	res, err := r.exec(ctx, "DELETE FROM idempotency_keys WHERE created_at < ?", tm(before))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
+type correlationRepo struct{ *tx }
+
+func (r correlationRepo) Remember(ctx context.Context, orgID, incidentID string, keys []string, at time.Time) error {
+	for _, k := range keys {
+		if _, err := r.exec(ctx, `INSERT INTO correlation_keys (org_id, key, incident_id, seen_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (org_id, key, incident_id) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)`,
+			orgID, k, incidentID, tm(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r correlationRepo) Find(ctx context.Context, orgID string, keys []string, since time.Time) (string, error) {
+	if len(keys) == 0 {
+		return "", store.ErrNotFound
+	}
+	args := []any{orgID}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	args = append(args, tm(since))
+	var id string
+	err := r.sqlTx.QueryRowContext(ctx, `SELECT c.incident_id FROM correlation_keys c
+		JOIN incidents i ON i.org_id = c.org_id AND i.id = c.incident_id
+		WHERE c.org_id = ? AND c.key IN (`+placeholders(len(keys))+`) AND c.seen_at >= ? AND i.phase <> 'closed'
+		ORDER BY c.seen_at DESC LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return id, mapErr(err)
+}
