@@ -19,7 +19,7 @@ import (
 
 // addServerCommands adds the verbs that run the server or work on its data directory.
 func addServerCommands(root *cobra.Command, e env) {
-	root.AddCommand(serveCmd(e), migrateCmd(e))
+	root.AddCommand(serveCmd(e), migrateCmd(e), benchCmd(e))
 	users := cli.UserCommand(root)
 	if users == nil {
 		users = group(root, "user", "Manage users")
@@ -179,7 +179,8 @@ func auditVerifyCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify the audit chain of a data directory",
-		Long: `Walk the audit chain of the data directory's database from the first record and check
+		Long: `Walk the audit chain of the data directory's database (or of the PostgreSQL database
+--db names) from the first record and check
 every record's hash and link. Prints "audit chain OK: N records", or the first record
 that does not verify, and then exits with status 1.`,
 		Example: "  quell audit verify --data /var/lib/quell",
@@ -189,9 +190,9 @@ that does not verify, and then exits with status 1.`,
 			if err != nil {
 				return err
 			}
-			return app.VerifyAudit(cmd.Context(), cfg.Data, e.stdout, adminLogger(cfg, e))
+			return app.VerifyAuditIn(cmd.Context(), cfg, e.stdout, adminLogger(cfg, e))
 		},
 	}
-	config.RegisterFlags(cmd.Flags(), "data")
+	config.RegisterFlags(cmd.Flags(), "data", "db")
 	return cmd
 }

@@ -97,10 +97,8 @@ func NewObservable(t ObservableType, value, role string) (Observable, bool) {
 var (
 	urlPattern    = regexp.MustCompile(`(?i)\b(?:https?|hxxps?|ftp)://[^\s<>"'` + "`" + `\\]+`)
 	emailPattern  = regexp.MustCompile(`(?i)[a-z0-9._%+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}`)
-	ipv4Pattern   = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
 	ipv6Pattern   = regexp.MustCompile(`(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})`)
 	domainPattern = regexp.MustCompile(`(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\b`)
-	hashPattern   = regexp.MustCompile(`(?i)\b[0-9a-f]{32}(?:[0-9a-f]{8})?(?:[0-9a-f]{24})?\b`)
 	cvePattern    = regexp.MustCompile(`(?i)\bCVE-\d{4}-\d{4,7}\b`)
 )
 
@@ -152,8 +150,12 @@ func Refang(s string) string {
 
 // Extract finds the observables in free text: URLs, email addresses, IPv4 and IPv6 addresses,
 // domains, MD5/SHA-1/SHA-256 hashes and CVE ids. Defanged indicators are refanged first. Domains
-// inside URLs and email addresses are reported as domains too. The result has no duplicates and
-// keeps the order in which values first appear.
+// inside URLs and email addresses are reported as domains too. The result has no duplicates:
+// URLs, email addresses, IPv6 addresses and CVE ids first, then IPv4 addresses, hashes and
+// domains in the order they appear.
+//
+// It runs on every alert's text at intake, so it avoids regular expressions where a scan will
+// do: one pass over the words of the text finds addresses, hashes and domains.
 func Extract(text string) []Observable {
 	if text == "" {
 		return nil
@@ -169,59 +171,96 @@ func Extract(text string) []Observable {
 	}
 	// Spans already claimed by a URL or an email are not scanned again for bare domains.
 	rest := text
-	for _, m := range urlPattern.FindAllString(text, -1) {
-		m = strings.TrimRight(m, ".,;:!?)]}'\"")
-		m = Refang(m)
-		add(ObsURL, m)
-		if u, err := url.Parse(m); err == nil {
-			host := u.Hostname()
-			if addr, err := netip.ParseAddr(host); err == nil {
-				if addr.Is4() {
-					add(ObsIPv4, host)
+	if strings.Contains(text, "://") {
+		for _, m := range urlPattern.FindAllString(text, -1) {
+			m = strings.TrimRight(m, ".,;:!?)]}'\"")
+			add(ObsURL, m)
+			if u, err := url.Parse(m); err == nil {
+				host := u.Hostname()
+				if addr, err := netip.ParseAddr(host); err == nil {
+					if addr.Is4() {
+						add(ObsIPv4, host)
+					} else {
+						add(ObsIPv6, host)
+					}
 				} else {
-					add(ObsIPv6, host)
+					add(ObsDomain, host)
 				}
-			} else {
-				add(ObsDomain, host)
+			}
+			rest = strings.Replace(rest, m, " ", 1)
+		}
+	}
+	if strings.IndexByte(rest, '@') >= 0 {
+		for _, m := range emailPattern.FindAllString(rest, -1) {
+			add(ObsEmail, m)
+			add(ObsDomain, m[strings.LastIndexByte(m, '@')+1:])
+			rest = strings.Replace(rest, m, " ", 1)
+		}
+	}
+	if strings.Count(rest, ":") >= 2 {
+		for _, m := range ipv6Pattern.FindAllString(rest, -1) {
+			if strings.Count(m, ":") >= 2 && strings.ContainsAny(m, "0123456789abcdefABCDEF") {
+				if addr, err := netip.ParseAddr(m); err == nil && addr.Is6() && !addr.Is4In6() {
+					add(ObsIPv6, m)
+				}
 			}
 		}
-		rest = strings.Replace(rest, m, " ", 1)
 	}
-	for _, m := range emailPattern.FindAllString(rest, -1) {
-		add(ObsEmail, m)
-		add(ObsDomain, m[strings.LastIndexByte(m, '@')+1:])
-		rest = strings.Replace(rest, m, " ", 1)
-	}
-	for _, m := range ipv4Pattern.FindAllString(rest, -1) {
-		add(ObsIPv4, m)
-	}
-	for _, m := range ipv6Pattern.FindAllString(rest, -1) {
-		if strings.Count(m, ":") >= 2 && strings.ContainsAny(m, "0123456789abcdefABCDEF") {
-			if addr, err := netip.ParseAddr(m); err == nil && addr.Is6() && !addr.Is4In6() {
-				add(ObsIPv6, m)
-			}
+	if strings.Contains(rest, "CVE-") || strings.Contains(rest, "cve-") {
+		for _, m := range cvePattern.FindAllString(rest, -1) {
+			add(ObsCVE, m)
 		}
 	}
-	for _, m := range hashPattern.FindAllString(rest, -1) {
-		switch len(m) {
-		case 32:
-			add(ObsMD5, m)
-		case 40:
-			add(ObsSHA1, m)
-		case 64:
-			add(ObsSHA256, m)
+	for _, word := range strings.FieldsFunc(rest, notWordRune) {
+		word = strings.Trim(word, ".-")
+		switch {
+		case len(word) < 4:
+		case isIPv4Like(word):
+			add(ObsIPv4, word)
+		case (len(word) == 32 || len(word) == 40 || len(word) == 64) && isHex(word):
+			add(map[int]ObservableType{32: ObsMD5, 40: ObsSHA1, 64: ObsSHA256}[len(word)], word)
+		case strings.IndexByte(word, '.') > 0:
+			add(ObsDomain, word)
 		}
-	}
-	for _, m := range cvePattern.FindAllString(rest, -1) {
-		add(ObsCVE, m)
-	}
-	for _, m := range domainPattern.FindAllString(rest, -1) {
-		if ipv4Pattern.MatchString(m) && ipv4Pattern.FindString(m) == m {
-			continue
-		}
-		add(ObsDomain, m)
 	}
 	return out
+}
+
+// notWordRune splits text into the words that can be addresses, hashes or domains.
+func notWordRune(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
+}
+
+// isIPv4Like reports whether w is four dot-separated groups of one to three digits.
+func isIPv4Like(w string) bool {
+	dots, digits := 0, 0
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if digits > 3 {
+				return false
+			}
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			dots, digits = dots+1, 0
+		default:
+			return false
+		}
+	}
+	return dots == 3 && digits > 0
+}
+
+func isHex(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // collectObservables merges the observables a parser gave with those found in the alert's text

@@ -1,6 +1,8 @@
 package alert
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"time"
 
@@ -41,4 +43,19 @@ func ValidateSourceName(name string) error {
 		return validation.Errorf("/name", "must be 1–64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit")
 	}
 	return nil
+}
+
+// Formats lists the formats an intake source can post: Quell's own schema, the native payloads
+// of the tools Quell reads, and generic (an expression mapping over any JSON).
+var Formats = []string{FormatQuell, "alertmanager", "elastic", "splunk", "wazuh", "suricata", "falco",
+	"defender", "crowdstrike", "generic"}
+
+// IntakeTokenPrefix starts every intake token, so that a leaked one is easy to recognise and
+// never mistaken for an API token.
+const IntakeTokenPrefix = "quelli_"
+
+// HashIntakeToken is the stored form of an intake token.
+func HashIntakeToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

@@ -16,8 +16,10 @@ import (
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/audit"
 	"github.com/quell-ir/quell/internal/auth"
+	"github.com/quell-ir/quell/internal/config"
 	"github.com/quell-ir/quell/internal/jobs"
 	"github.com/quell-ir/quell/internal/store"
+	"github.com/quell-ir/quell/internal/store/postgres"
 	"github.com/quell-ir/quell/internal/store/sqlite"
 )
 
@@ -124,10 +126,22 @@ func CreateUser(ctx context.Context, dataDir, orgSlug string, req auth.NewUser, 
 // and prints the verdict: "audit chain OK: N records", or the first record that does not
 // verify, in which case it returns ErrAuditBroken.
 func VerifyAudit(ctx context.Context, dataDir string, out io.Writer, log *slog.Logger) error {
+	return VerifyAuditIn(ctx, config.Config{Data: dataDir}, out, log)
+}
+
+// VerifyAuditIn is VerifyAudit for the database a configuration names: the data directory's
+// SQLite file, or PostgreSQL when cfg.DB is set.
+func VerifyAuditIn(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := openExisting(ctx, dataDir, log)
+	var st store.Store
+	var err error
+	if cfg.Postgres() {
+		st, err = postgres.Open(ctx, cfg.DB, postgres.Options{Logger: log})
+	} else {
+		st, err = openExisting(ctx, cfg.Data, log)
+	}
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -26,14 +25,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/config"
 	"github.com/quell-ir/quell/internal/events"
 	"github.com/quell-ir/quell/internal/httpapi"
 	"github.com/quell-ir/quell/internal/httpsec"
+	"github.com/quell-ir/quell/internal/intake"
 	"github.com/quell-ir/quell/internal/jobs"
-	"github.com/quell-ir/quell/internal/store/sqlite"
+	"github.com/quell-ir/quell/internal/store"
 	"github.com/quell-ir/quell/internal/web"
 )
 
@@ -56,11 +57,13 @@ type App struct {
 	stdout  io.Writer
 	version string
 
-	store    *sqlite.Store
+	store    store.Store
 	events   *events.Broker
 	cases    *casework.Service
 	auth     *auth.Service
 	jobs     *jobs.Service
+	intake   *intake.Service
+	correl   *intake.Correlator
 	registry *prometheus.Registry
 	server   *http.Server
 	boot     auth.BootstrapResult
@@ -112,29 +115,66 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 	logger.Debug("configuration", "data", cfg.Data, "listen", cfg.Listen, "tls", cfg.TLSEnabled(),
 		"secure_cookies", cfg.Secure(), "max_body_bytes", cfg.MaxBodyBytes, "session_ttl", cfg.SessionTTL,
 		"shutdown_timeout", cfg.ShutdownTimeout, "admin_user", cfg.Admin.User, "allow_unsafe_sync", cfg.AllowUnsafeSync)
-	if err := ensureDataDir(cfg.Data, logger); err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.Data, DatabaseFile), sqlite.Options{Logger: logger, AllowUnsafeSync: cfg.AllowUnsafeSync})
+	be, err := openBackend(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
+	st := be.Store
 	a.store = st
 	a.push("close the database", func(context.Context) error { return st.Close() })
 	if cfg.AllowUnsafeSync {
 		logger.Warn("allow_unsafe_sync is on: the last writes before a power failure may be lost")
 	}
 
-	// Committed changes are announced to the web UI's live updates.
+	// Committed changes are announced to the web UI's live updates, on every node.
 	a.events = events.NewBroker(0)
-	a.cases = casework.New(st, casework.Options{Logger: logger, Events: a.events})
-	a.auth = auth.New(st, auth.Options{Logger: logger, SessionTTL: cfg.SessionTTL})
-
-	// The job queue must be ready to enqueue before anything writes.
-	a.jobs, err = jobs.New(ctx, st, a.cases, jobs.Options{Logger: logger})
+	publisher := casework.Publisher(a.events)
+	if be.pg != nil {
+		rl := newRelay(a.events, casework.NewID(), logger)
+		relayCtx, stopRelay := context.WithCancel(context.Background())
+		listening := make(chan struct{})
+		var once sync.Once
+		go rl.run(relayCtx, be.pg, func() { once.Do(func() { close(listening) }) })
+		a.push("stop relaying changes between nodes", func(context.Context) error { stopRelay(); return nil })
+		select {
+		case <-listening:
+		case <-time.After(5 * time.Second):
+			logger.Warn("not yet listening for other nodes' changes; live updates from them start when it does")
+		}
+		publisher = rl
+	}
+	rules, err := loadRules(cfg.Intake.Rules)
 	if err != nil {
 		return nil, err
 	}
+	a.cases = casework.New(st, casework.Options{Logger: logger, Events: publisher, Rules: rules, CheckSource: intake.CheckSource})
+	a.auth = auth.New(st, auth.Options{Logger: logger, SessionTTL: cfg.SessionTTL})
+
+	// The job queue must be ready to enqueue before anything writes.
+	a.jobs, err = be.newJobs(ctx, a.cases, jobs.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+
+	// Alert intake: the group committer, then the correlation worker it wakes.
+	a.correl = intake.NewCorrelator(func(ctx context.Context, limit int) (int, error) {
+		out, err := a.cases.CorrelatePending(ctx, limit)
+		return out.Looked, err
+	}, 0, 0, logger)
+	a.intake = intake.New(st, intake.Options{
+		Logger: logger, BatchSize: cfg.Intake.BatchSize, BatchDelay: cfg.Intake.BatchDelay, QueueSize: cfg.Intake.QueueSize,
+		MaxRawBySource: map[string]int{"email": 25 << 20},
+		OnCommit: func(orgIDs []string) {
+			for _, org := range orgIDs {
+				publisher.Publish(org, "", "alerts.ingested")
+			}
+			a.correl.Wake()
+		},
+	})
+	a.intake.Start()
+	a.push("commit the queued alerts", a.intake.Close)
+	a.correl.Start()
+	a.push("stop correlation", a.correl.Stop)
 
 	a.boot, err = a.auth.Bootstrap(ctx, cfg.Admin.User, cfg.Admin.Password)
 	if err != nil {
@@ -157,6 +197,7 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		Version:       a.version,
 		Registerer:    a.registry,
 		Gatherer:      a.registry,
+		Intake:        a.intake,
 	}, st, a.cases, a.auth, logger)
 	ui, err := web.New(web.Config{
 		SecureCookies: cfg.Secure(),
@@ -409,4 +450,20 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadRules reads the correlation rules from a file, or returns the shipped defaults.
+func loadRules(path string) (*alert.Rules, error) {
+	if path == "" {
+		return alert.DefaultRules(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("intake.rules: %w", err)
+	}
+	r, err := alert.ParseRules(b)
+	if err != nil {
+		return nil, fmt.Errorf("intake.rules %s: %w", path, err)
+	}
+	return r, nil
 }

@@ -126,7 +126,18 @@ type BootstrapResult struct {
 
 // Bootstrap makes sure the default organisation exists and, when there is no user at all,
 // creates the first admin with the given password, or a generated one when it is empty.
+//
+// Several nodes may start at once on one database: the one that loses the race to create the
+// organisation or the admin sees a duplicate, and then finds what the winner created.
 func (s *Service) Bootstrap(ctx context.Context, username, password string) (BootstrapResult, error) {
+	res, err := s.bootstrap(ctx, username, password)
+	if errors.Is(err, store.ErrDuplicate) {
+		res, err = s.bootstrap(ctx, username, password)
+	}
+	return res, err
+}
+
+func (s *Service) bootstrap(ctx context.Context, username, password string) (BootstrapResult, error) {
 	res := BootstrapResult{Username: username}
 	if res.Username == "" {
 		res.Username = "admin"

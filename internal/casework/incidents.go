@@ -21,52 +21,63 @@ func (s *Service) CreateIncident(ctx context.Context, p access.Principal, req Ne
 		if err := w.canWrite(); err != nil {
 			return err
 		}
-		inc := incident.Incident{
-			ID: NewID(), OrgID: p.OrgID, Title: req.Title, Summary: req.Summary, Type: req.Type,
-			Severity: req.Severity, TLP: req.TLP, Restricted: req.Restricted, Tags: req.Tags,
-			CustomFields: req.CustomFields, Phase: incident.PhaseIdentification,
-			CreatedBy: actor(p), CreatedAt: w.now, UpdatedAt: w.now, Version: 1,
-		}
-		if inc.Type == "" {
-			inc.Type = incident.TypeOther
-		}
-		if inc.TLP == "" {
-			inc.TLP = incident.TLPAmber
-		}
-		if inc.CustomFields == nil {
-			inc.CustomFields = map[string]string{}
-		}
-		if err := inc.Validate(); err != nil {
-			return err
-		}
-		if err := setInitialMilestones(&inc.Milestones, req, w.now); err != nil {
-			return err
-		}
-		inc.Reprioritize()
-		n, err := w.tx.Incidents().NextNumber(ctx, p.OrgID)
+		inc, err := w.createIncident(req)
 		if err != nil {
-			return err
-		}
-		inc.Number, inc.Key = n, incident.FormatKey(n)
-		if err := w.tx.Incidents().Create(ctx, inc); err != nil {
-			return err
-		}
-		if p.UserID != "" {
-			if err := w.tx.Incidents().AddMember(ctx, p.OrgID, inc.ID, p.UserID); err != nil {
-				return err
-			}
-		}
-		if err := w.timeline(inc.ID, incident.KindIncident, fmt.Sprintf("Incident %s opened: %s (severity %s, priority %s)",
-			inc.Key, inc.Title, inc.Severity, inc.Priority), nil); err != nil {
-			return err
-		}
-		if err := w.audit("incident.create", "incident", inc.ID, inc.ID, inc); err != nil {
 			return err
 		}
 		out = IncidentDetail{Incident: inc, Assignments: []incident.Assignment{}}
 		return nil
 	})
 	return out, err
+}
+
+// createIncident opens an incident in the work's transaction, with its timeline entry and
+// audit record; the caller has checked that the principal may write.
+func (w *work) createIncident(req NewIncident) (incident.Incident, error) {
+	p, ctx := w.p, w.ctx
+	inc := incident.Incident{
+		ID: NewID(), OrgID: p.OrgID, Title: req.Title, Summary: req.Summary, Type: req.Type,
+		Severity: req.Severity, TLP: req.TLP, Restricted: req.Restricted, Tags: req.Tags,
+		CustomFields: req.CustomFields, Phase: incident.PhaseIdentification,
+		CreatedBy: actor(p), CreatedAt: w.now, UpdatedAt: w.now, Version: 1,
+	}
+	if inc.Type == "" {
+		inc.Type = incident.TypeOther
+	}
+	if inc.TLP == "" {
+		inc.TLP = incident.TLPAmber
+	}
+	if inc.CustomFields == nil {
+		inc.CustomFields = map[string]string{}
+	}
+	if err := inc.Validate(); err != nil {
+		return inc, err
+	}
+	if err := setInitialMilestones(&inc.Milestones, req, w.now); err != nil {
+		return inc, err
+	}
+	inc.Reprioritize()
+	n, err := w.tx.Incidents().NextNumber(ctx, p.OrgID)
+	if err != nil {
+		return inc, err
+	}
+	inc.Number, inc.Key = n, incident.FormatKey(n)
+	if err := w.tx.Incidents().Create(ctx, inc); err != nil {
+		return inc, err
+	}
+	if p.UserID != "" {
+		if err := w.tx.Incidents().AddMember(ctx, p.OrgID, inc.ID, p.UserID); err != nil {
+			return inc, err
+		}
+	}
+	if err := w.timeline(inc.ID, incident.KindIncident, fmt.Sprintf("Incident %s opened: %s (severity %s, priority %s)",
+		inc.Key, inc.Title, inc.Severity, inc.Priority), nil); err != nil {
+		return inc, err
+	}
+	if err := w.audit("incident.create", "incident", inc.ID, inc.ID, inc); err != nil {
+		return inc, err
+	}
+	return inc, nil
 }
 
 func setInitialMilestones(ms *incident.Milestones, req NewIncident, now time.Time) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/audit"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
@@ -42,6 +43,9 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events Publisher
+	rules  *alert.Rules
+	// checkSource validates an intake source's format and mapping.
+	checkSource func(format, mapping string) error
 }
 
 // Publisher is told which incidents a use case changed, once the change has committed, so
@@ -59,6 +63,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Events, when set, hears of every committed change.
 	Events Publisher
+	// Rules are the correlation rules; alert.DefaultRules by default.
+	Rules *alert.Rules
+	// CheckSource validates the format and mapping of a new intake source; by default any
+	// format in alert.Formats without a mapping is accepted.
+	CheckSource func(format, mapping string) error
 }
 
 // New returns a Service on st.
@@ -69,7 +78,22 @@ func New(st store.Store, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{store: st, now: opts.Now, log: opts.Logger, events: opts.Events}
+	if opts.Rules == nil {
+		opts.Rules = alert.DefaultRules()
+	}
+	if opts.CheckSource == nil {
+		opts.CheckSource = func(format, mapping string) error {
+			if !slices.Contains(alert.Formats, format) {
+				return invalid("/format", "must be one of %s", strings.Join(alert.Formats, ", "))
+			}
+			if mapping != "" {
+				return invalid("/mapping", "only a source of format generic takes a mapping")
+			}
+			return nil
+		}
+	}
+	return &Service{store: st, now: opts.Now, log: opts.Logger, events: opts.Events, rules: opts.Rules,
+		checkSource: opts.CheckSource}
 }
 
 // NewID returns a new sortable unique id.

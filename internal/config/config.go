@@ -34,8 +34,11 @@ const (
 
 // Config is everything `quell serve` can be told.
 type Config struct {
-	// Data is the data directory; the database is Data/quell.db.
+	// Data is the data directory; the database is Data/quell.db unless DB names another.
 	Data string `yaml:"data"`
+	// DB is a PostgreSQL URL (postgres://…) to keep the data there instead of in the data
+	// directory's SQLite file. Several nodes may share one PostgreSQL database.
+	DB string `yaml:"db"`
 	// Listen is the address the HTTP server binds, host:port. Port 0 picks a free port.
 	Listen string `yaml:"listen"`
 	Log    Log    `yaml:"log"`
@@ -53,7 +56,20 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// AllowUnsafeSync trades durability of the last commits before a power failure for write
 	// speed (SQLite synchronous=NORMAL). Only for tests, benchmarks and throwaway data.
-	AllowUnsafeSync bool `yaml:"allow_unsafe_sync"`
+	AllowUnsafeSync bool   `yaml:"allow_unsafe_sync"`
+	Intake          Intake `yaml:"intake"`
+}
+
+// Intake tunes alert intake (docs/intake.md).
+type Intake struct {
+	// Rules is a YAML file of correlation rules; empty uses the shipped defaults.
+	Rules string `yaml:"rules"`
+	// BatchSize is the most alerts one intake transaction takes.
+	BatchSize int `yaml:"batch_size"`
+	// BatchDelay is the longest a request waits for others to share its transaction.
+	BatchDelay time.Duration `yaml:"batch_delay"`
+	// QueueSize bounds the requests waiting to be committed; beyond it intake answers 429.
+	QueueSize int `yaml:"queue_size"`
 }
 
 // Log configures the structured log written to stderr.
@@ -119,6 +135,9 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Data) == "" {
 		bad("data: the data directory must not be empty")
 	}
+	if c.DB != "" && !c.Postgres() {
+		bad("db: %q is not a PostgreSQL URL (postgres://user@host:5432/database)", redactURL(c.DB))
+	}
 	if err := checkListen(c.Listen); err != nil {
 		bad("listen: %v", err)
 	}
@@ -166,3 +185,21 @@ func checkListen(addr string) error {
 	}
 	return nil
 }
+
+// Postgres reports whether the data lives in PostgreSQL.
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// redactURL hides a password in a database URL before it is shown.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.LastIndex(s, "@"); j > i {
+			return s[:i+3] + "…" + s[j:]
+		}
+	}
+	return s
+}
+
+// RedactedDB is the database setting without its password, for logs.
+func (c Config) RedactedDB() string { return redactURL(c.DB) }

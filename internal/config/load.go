@@ -32,6 +32,8 @@ type setting struct {
 var settings = []setting{
 	{key: "data", env: "QUELL_DATA", flag: "data", usage: "data directory (created with mode 0700)",
 		set: func(c *Config, v string) error { c.Data = v; return nil }, get: func(c Config) string { return c.Data }},
+	{key: "db", env: "QUELL_DB", flag: "db", usage: "PostgreSQL URL to keep the data in (default: SQLite in the data directory)",
+		set: func(c *Config, v string) error { c.DB = v; return nil }, get: func(c Config) string { return c.DB }},
 	{key: "listen", env: "QUELL_LISTEN", flag: "listen", usage: "address to listen on, host:port",
 		set: func(c *Config, v string) error { c.Listen = v; return nil }, get: func(c Config) string { return c.Listen }},
 	{key: "log.level", env: "QUELL_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error",

@@ -4,15 +4,18 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/asset"
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/httpapi"
 	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/intake"
 )
 
 // reach says what a route's path names, which decides who gets 404 for it.
@@ -95,6 +98,19 @@ var authzPolicy = map[string]policy{
 	"GET /api/v1/incidents/{key}/assets":                 {access.RoleViewer, incidentObject, "", ""},
 	"PUT /api/v1/incidents/{key}/assets/{id}":            {access.RoleResponder, incidentObject, `{"status":"suspected"}`, ""},
 	"DELETE /api/v1/incidents/{key}/assets/{id}":         {access.RoleResponder, incidentObject, "", ""},
+	"POST /api/v1/alerts":                                {httpapi.IntakeToken, noObject, `{"source":"matrix","title":"matrix alert"}`, ""},
+	"POST /api/v1/intake/{format}":                       {httpapi.IntakeToken, noObject, `{"source":"matrix","title":"matrix alert"}`, ""},
+	"GET /api/v1/alerts":                                 {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/alerts/{id}":                            {access.RoleViewer, incidentObject, "", ""},
+	"POST /api/v1/alerts/triage":                         {access.RoleResponder, noObject, `{"ids":["01ARZ3NDEKTSV4RRFFQ69G5FAV"],"action":"dismiss","verdict":"benign"}`, ""},
+	"GET /api/v1/silences":                               {access.RoleViewer, noObject, "", ""},
+	"POST /api/v1/silences":                              {access.RoleResponder, noObject, `{"matchers":[{"name":"source","op":"=","value":"matrix"}],"ends_at":"2099-01-01T00:00:00Z","reason":"matrix"}`, ""},
+	"GET /api/v1/silences/{id}":                          {access.RoleViewer, orgObject, "", ""},
+	"DELETE /api/v1/silences/{id}":                       {access.RoleResponder, orgObject, "", ""},
+	"GET /api/v1/intake-sources":                         {access.RoleAdmin, noObject, "", ""},
+	"POST /api/v1/intake-sources":                        {access.RoleAdmin, noObject, `{"name":"matrix-SOURCE","format":"quell"}`, ""},
+	"GET /api/v1/intake-sources/{id}":                    {access.RoleAdmin, orgObject, "", ""},
+	"DELETE /api/v1/intake-sources/{id}":                 {access.RoleAdmin, orgObject, "", ""},
 	"GET /api/v1/audit":                                  {access.RoleViewer, noObject, "", ""},
 	"GET /api/v1/search":                                 {access.RoleViewer, noObject, "", ""},
 }
@@ -103,6 +119,9 @@ var authzPolicy = map[string]policy{
 // restricted incident.
 type objects struct {
 	key, id, task, note, entry string
+	// alert belongs to the incident (or to none, for the open one); silence and source are
+	// the organisation's.
+	alert, silence, source string
 }
 
 type principal struct {
@@ -115,6 +134,8 @@ type principal struct {
 	otherOrg bool
 	// ownToken is a token of this principal's own, for the revoke route.
 	ownToken string
+	// intake marks an intake source's token, good for the intake routes only.
+	intake bool
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -147,6 +168,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return o
 	}
 	open, closed := mk(false), mk(true)
+	var src casework.CreatedIntakeSource
+	e.call("POST", "/api/v1/intake-sources", e.admin, casework.NewIntakeSource{Name: "matrix", Format: "quell"}, http.StatusCreated, &src)
+	var receipt intake.Receipt
+	e.call("POST", "/api/v1/alerts", src.Token, []map[string]string{{"source": "ids", "title": "one"}, {"source": "ids", "title": "two"}},
+		http.StatusAccepted, &receipt)
+	e.call("POST", "/api/v1/alerts/triage", e.admin, casework.TriageRequest{IDs: []string{receipt.Alerts[1].ID},
+		Action: casework.TriageAttach, Incident: closed.key}, http.StatusOK, nil)
+	var sil alert.Silence
+	e.call("POST", "/api/v1/silences", e.admin, casework.NewSilence{Matchers: []alert.Matcher{{Name: "source", Op: alert.OpEqual, Value: "nothing"}},
+		EndsAt: time.Now().Add(time.Hour), Reason: "matrix"}, http.StatusCreated, &sil)
+	open.alert, closed.alert = receipt.Alerts[0].ID, receipt.Alerts[1].ID
+	for _, o := range []*objects{&open, &closed} {
+		o.silence, o.source = sil.ID, src.ID
+	}
 	var host asset.Asset
 	e.call("POST", "/api/v1/assets", e.admin, casework.NewAsset{Kind: asset.KindHost, Name: "h", Criticality: 2}, http.StatusCreated, &host)
 
@@ -163,9 +198,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{name: "non-member", role: access.RoleResponder, token: outsider, restricted: true},
 		{name: "other-org", role: access.RoleAdmin, token: other, otherOrg: true},
 		{name: "admin", role: access.RoleAdmin, token: e.admin},
+		{name: "intake-source", token: src.Token, intake: true},
 	}
 	for i := range principals {
-		if principals[i].token != "" {
+		if principals[i].token != "" && !principals[i].intake {
 			principals[i].ownToken = throwaway(principals[i].token)
 		}
 	}
@@ -196,7 +232,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				objs.key = objs.id
 			}
 			tokenID := pr.ownToken
-			if pr.otherOrg || pr.token == "" {
+			if pr.otherOrg || pr.token == "" || pr.intake {
 				tokenID = adminToken
 			}
 			path := fillPath(rt.Pattern, objs, host.ID, tokenID)
@@ -227,6 +263,14 @@ type outcome int
 const allowed outcome = 0
 
 func expected(pol policy, pr principal) outcome {
+	switch {
+	case pol.min == httpapi.IntakeToken && pr.intake:
+		return allowed
+	case pol.min == httpapi.IntakeToken, pr.intake:
+		// An intake token is good for intake only; nothing else takes it, and intake takes
+		// nothing else.
+		return http.StatusUnauthorized
+	}
 	if pol.min == httpapi.Public {
 		return allowed
 	}
@@ -256,7 +300,13 @@ func fillPath(pattern string, o objects, assetID, tokenID string) string {
 		idFor = o.entry
 	case strings.Contains(pattern, "assets/{id}"):
 		idFor = assetID
+	case strings.HasPrefix(pattern, "/api/v1/alerts/"):
+		idFor = o.alert
+	case strings.HasPrefix(pattern, "/api/v1/silences/"):
+		idFor = o.silence
+	case strings.HasPrefix(pattern, "/api/v1/intake-sources/"):
+		idFor = o.source
 	}
 	return strings.NewReplacer("{key}", o.key, "{id}", idFor, "{user}", "vera", "{token}", tokenID,
-		"{role}", "scribe", "{milestone}", "occurred_at").Replace(pattern)
+		"{role}", "scribe", "{milestone}", "occurred_at", "{format}", "quell").Replace(pattern)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/httpapi"
+	"github.com/quell-ir/quell/internal/intake"
 	"github.com/quell-ir/quell/internal/jobs"
 	"github.com/quell-ir/quell/internal/store"
 	"github.com/quell-ir/quell/internal/store/sqlite"
@@ -36,7 +37,8 @@ type env struct {
 	srv     *httptest.Server
 	clock   *clock
 	// admin is the bootstrap admin's API token.
-	admin string
+	admin  string
+	intake *intake.Service
 }
 
 // clock is a test clock that moves one second forward each time it is read, so that every
@@ -69,7 +71,13 @@ func newEnvWith(t testing.TB, authOpts auth.Options, apiCfg httpapi.Config) *env
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	clk := &clock{t: time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)}
-	cases := casework.New(st, casework.Options{Now: clk.Now, Logger: log})
+	cases := casework.New(st, casework.Options{Now: clk.Now, Logger: log, CheckSource: intake.CheckSource})
+	if apiCfg.Intake == nil {
+		in := intake.New(st, intake.Options{Logger: log})
+		in.Start()
+		t.Cleanup(func() { _ = in.Close(context.Background()) })
+		apiCfg.Intake = in
+	}
 	authOpts.Logger = log
 	authn := auth.New(st, authOpts)
 	q, err := jobs.New(ctx, st, cases, jobs.Options{Logger: log})
@@ -80,7 +88,7 @@ func newEnvWith(t testing.TB, authOpts auth.Options, apiCfg httpapi.Config) *env
 	require.True(t, res.Created)
 	apiCfg.Version = "test"
 	api := httpapi.New(apiCfg, st, cases, authn, log)
-	e := &env{t: t, ctx: ctx, store: st, auth: authn, cases: cases, handler: api.Handler(), clock: clk}
+	e := &env{t: t, ctx: ctx, store: st, auth: authn, cases: cases, handler: api.Handler(), clock: clk, intake: apiCfg.Intake}
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	e.admin = e.tokenFor("admin", adminPassword, access.ScopeAdmin)

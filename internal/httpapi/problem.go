@@ -45,6 +45,8 @@ const ProblemExitCriteria = "urn:quell:problem:exit-criteria-unmet"
 type statusError struct {
 	status int
 	detail string
+	// retryAfter, in seconds, becomes a Retry-After header when set.
+	retryAfter int
 }
 
 func (e *statusError) Error() string { return e.detail }
@@ -87,7 +89,9 @@ func problemFor(err error) Problem {
 		p.retryAfter = int(math.Ceil(limited.RetryAfter.Seconds()))
 		return p
 	case errors.As(err, &serr):
-		return newP(serr.status, serr.detail)
+		p := newP(serr.status, serr.detail)
+		p.retryAfter = serr.retryAfter
+		return p
 	case errors.As(err, &maxErr):
 		return newP(http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", maxErr.Limit))
 	case errors.Is(err, auth.ErrBadCredentials):

@@ -4,11 +4,13 @@ import (
 	"net/http"
 
 	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/asset"
 	"github.com/quell-ir/quell/internal/audit"
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/intake"
 	"github.com/quell-ir/quell/internal/store"
 )
 
@@ -48,7 +50,7 @@ func Routes() []Route {
 		lead  = access.RoleLead
 		admin = access.RoleAdmin
 	)
-	ok, created, none := http.StatusOK, http.StatusCreated, http.StatusNoContent
+	ok, created, none, accepted := http.StatusOK, http.StatusCreated, http.StatusNoContent, http.StatusAccepted
 	return []Route{
 		{"GET", "/healthz", Public, "Liveness: the process answers", "meta", nil, nil, nil, ok, (*Server).healthz},
 		{"GET", "/readyz", Public, "Readiness: the database answers", "meta", nil, nil, nil, ok, (*Server).readyz},
@@ -111,6 +113,20 @@ func Routes() []Route {
 		{"GET", "/api/v1/incidents/{key}/assets", v, "An incident's assets", "assets", nil, nil, []asset.Link{}, ok, (*Server).incidentAssets},
 		{"PUT", "/api/v1/incidents/{key}/assets/{id}", resp, "Link an asset or change its status", "assets", nil, casework.LinkRequest{}, asset.Link{}, ok, (*Server).linkAsset},
 		{"DELETE", "/api/v1/incidents/{key}/assets/{id}", resp, "Unlink an asset", "assets", nil, nil, nil, none, (*Server).unlinkAsset},
+
+		{"POST", "/api/v1/alerts", IntakeToken, "Send alerts in Quell's schema (one or an array); 202 once committed", "intake", nil, alert.Input{}, intake.Receipt{}, accepted, (*Server).postAlerts},
+		{"POST", "/api/v1/intake/{format}", IntakeToken, "Send a tool's native alert payload; 202 once committed", "intake", []string{"token"}, nil, intake.Receipt{}, accepted, (*Server).postIntake},
+		{"GET", "/api/v1/alerts", v, "The alert queue", "alerts", []string{"status", "severity", "source", "silenced", "q", "observable", "incident", "cursor", "limit"}, nil, store.Page[alert.Alert]{}, ok, (*Server).listAlerts},
+		{"GET", "/api/v1/alerts/{id}", v, "An alert with its raw payload", "alerts", nil, nil, AlertDetail{}, ok, (*Server).getAlert},
+		{"POST", "/api/v1/alerts/triage", resp, "Promote, attach or dismiss alerts, in bulk", "alerts", nil, casework.TriageRequest{}, casework.TriageResult{}, ok, (*Server).triageAlerts},
+		{"GET", "/api/v1/silences", v, "Silences", "alerts", []string{"active"}, nil, []alert.Silence{}, ok, (*Server).listSilences},
+		{"POST", "/api/v1/silences", resp, "Mute matching alerts for a while (they are kept and marked)", "alerts", nil, casework.NewSilence{}, alert.Silence{}, created, (*Server).createSilence},
+		{"GET", "/api/v1/silences/{id}", v, "A silence", "alerts", nil, nil, alert.Silence{}, ok, (*Server).getSilence},
+		{"DELETE", "/api/v1/silences/{id}", resp, "End a silence now", "alerts", nil, nil, nil, none, (*Server).expireSilence},
+		{"GET", "/api/v1/intake-sources", admin, "Intake sources", "intake", nil, nil, []alert.IntakeSource{}, ok, (*Server).listIntakeSources},
+		{"POST", "/api/v1/intake-sources", admin, "Add an intake source (its token is shown once)", "intake", nil, casework.NewIntakeSource{}, casework.CreatedIntakeSource{}, created, (*Server).createIntakeSource},
+		{"GET", "/api/v1/intake-sources/{id}", admin, "An intake source", "intake", nil, nil, alert.IntakeSource{}, ok, (*Server).getIntakeSource},
+		{"DELETE", "/api/v1/intake-sources/{id}", admin, "Revoke an intake source's token", "intake", nil, nil, nil, none, (*Server).revokeIntakeSource},
 
 		{"GET", "/api/v1/audit", v, "Audit records (admins: all; others: of one incident)", "audit", []string{"incident", "after", "limit"}, nil, store.Page[audit.Record]{}, ok, (*Server).listAudit},
 		{"GET", "/api/v1/search", v, "Full-text search", "search", []string{"q", "limit"}, nil, []store.SearchHit{}, ok, (*Server).search},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
+	"github.com/quell-ir/quell/internal/intake"
 	"github.com/quell-ir/quell/internal/store"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Intake takes alerts in; nil answers the intake routes with 503.
+	Intake *intake.Service
 }
 
 // Server serves the API.

@@ -59,9 +59,11 @@ type Options struct {
 
 // Service owns the River client. New makes it ready to enqueue; Start begins working jobs.
 type Service struct {
-	client *river.Client[*sql.Tx]
-	log    *slog.Logger
-	grace  time.Duration
+	client runner
+	// sqliteClient is the client when the queue lives in SQLite, for Client.
+	sqliteClient *river.Client[*sql.Tx]
+	log          *slog.Logger
+	grace        time.Duration
 
 	mu      sync.Mutex
 	started bool
@@ -107,6 +109,66 @@ func SchemaVersion(ctx context.Context, db *sql.DB) (int, error) {
 // New migrates the queue's tables, creates the River client on host's writer connection and
 // sets host's job inserter, so writes may enqueue jobs from now on, even before Start.
 func New(ctx context.Context, host Host, cases *casework.Service, opts Options) (*Service, error) {
+	opts.defaults()
+	log := opts.Logger.With("component", "jobs")
+	db := host.WriterDB()
+	applied, err := Migrate(ctx, db, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("job queue schema migrated", "applied", applied)
+	}
+
+	cfg, err := riverConfig(cases, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	// SQLite has no LISTEN/NOTIFY; River would emulate it by polling a table on the one
+	// writer connection. Polling for jobs directly costs less.
+	cfg.PollOnly = true
+	client, err := river.NewClient(riversqlite.New(db), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new client: %w", err)
+	}
+	s := &Service{client: client, sqliteClient: client, log: log, grace: opts.HardStopGrace}
+	host.SetJobInserter(func(ctx context.Context, tx *sql.Tx, args store.JobArgs, opts store.JobOptions) error {
+		_, err := client.InsertTx(ctx, tx, args, insertOpts(opts))
+		return wrapInsert(args, err)
+	})
+	return s, nil
+}
+
+// riverConfig is the River configuration with Quell's workers and periodic jobs.
+func riverConfig(cases *casework.Service, opts Options, log *slog.Logger) (*river.Config, error) {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &TaskDueWorker{Cases: cases, Log: log}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &SweepWorker{Cases: cases, Batch: opts.SweepBatch, Log: log}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	// River requires the cooldown between fetches not to exceed the poll interval.
+	var cooldown time.Duration
+	if opts.FetchPollInterval > 0 && opts.FetchPollInterval < 100*time.Millisecond {
+		cooldown = opts.FetchPollInterval
+	}
+	return &river.Config{
+		Logger:            quiet(opts.Logger),
+		FetchCooldown:     cooldown,
+		Workers:           workers,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
+		FetchPollInterval: opts.FetchPollInterval,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(opts.SweepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+				&river.PeriodicJobOpts{ID: SweepArgs{}.Kind(), RunOnStart: true}),
+		},
+	}, nil
+}
+
+// defaults fills the zero options.
+func (opts *Options) defaults() {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,61 +184,27 @@ func New(ctx context.Context, host Host, cases *casework.Service, opts Options) 
 	if opts.HardStopGrace <= 0 {
 		opts.HardStopGrace = 5 * time.Second
 	}
-	log := opts.Logger.With("component", "jobs")
-	db := host.WriterDB()
-	applied, err := Migrate(ctx, db, opts.Logger)
-	if err != nil {
-		return nil, err
-	}
-	if len(applied) > 0 {
-		log.Info("job queue schema migrated", "applied", applied)
-	}
-
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &TaskDueWorker{Cases: cases, Log: log}); err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
-	}
-	if err := river.AddWorkerSafely(workers, &SweepWorker{Cases: cases, Batch: opts.SweepBatch, Log: log}); err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
-	}
-	// River requires the cooldown between fetches not to exceed the poll interval.
-	var cooldown time.Duration
-	if opts.FetchPollInterval > 0 && opts.FetchPollInterval < 100*time.Millisecond {
-		cooldown = opts.FetchPollInterval
-	}
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{
-		Logger:            quiet(opts.Logger),
-		FetchCooldown:     cooldown,
-		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
-		FetchPollInterval: opts.FetchPollInterval,
-		// SQLite has no LISTEN/NOTIFY; River would emulate it by polling a table on the one
-		// writer connection. Polling for jobs directly costs less.
-		PollOnly: true,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(opts.SweepInterval),
-				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
-				&river.PeriodicJobOpts{ID: SweepArgs{}.Kind(), RunOnStart: true}),
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: new client: %w", err)
-	}
-	s := &Service{client: client, log: log, grace: opts.HardStopGrace}
-	host.SetJobInserter(s.InsertTx)
-	return s, nil
 }
 
-// InsertTx enqueues a job in tx, the transaction of the write that causes it. args must be a
-// job kind this service has a worker for.
-func (s *Service) InsertTx(ctx context.Context, tx *sql.Tx, args store.JobArgs, opts store.JobOptions) error {
-	var ins *river.InsertOpts
+// runner is what the service needs of a River client, whatever its database.
+type runner interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// insertOpts turns Quell's job options into River's.
+func insertOpts(opts store.JobOptions) *river.InsertOpts {
 	// A time already past would still park the job as scheduled until River's scheduler next
 	// runs (every few seconds); leave it out so the job is available at once.
 	if !opts.ScheduledAt.IsZero() && opts.ScheduledAt.After(time.Now()) {
-		ins = &river.InsertOpts{ScheduledAt: opts.ScheduledAt}
+		return &river.InsertOpts{ScheduledAt: opts.ScheduledAt}
 	}
-	if _, err := s.client.InsertTx(ctx, tx, args, ins); err != nil {
+	return nil
+}
+
+func wrapInsert(args store.JobArgs, err error) error {
+	if err != nil {
 		return fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
 	}
 	return nil
@@ -223,8 +251,9 @@ func (s *Service) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Client returns the River client, for tests and tools that inspect the queue.
-func (s *Service) Client() *river.Client[*sql.Tx] { return s.client }
+// Client returns the River client of a SQLite queue, for tests and tools that inspect it; nil
+// on PostgreSQL.
+func (s *Service) Client() *river.Client[*sql.Tx] { return s.sqliteClient }
 
 // quiet keeps River's routine start and stop messages out of the log unless it is at debug
 // level; warnings and errors still show.

@@ -63,6 +63,18 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
+// ingestAlert inserts an alert or folds it into the open alert of its fingerprint.
+const ingestAlert = `INSERT INTO alerts (id, org_id, source, source_ref, fingerprint, title,
+		description, severity, severity_rank, priority, labels, observables, asset_ids, raw, raw_truncated,
+		occurred_at, first_seen, last_seen, count, status, verdict, silence_id, incident_id, pending, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+		ON CONFLICT (org_id, source, fingerprint) WHERE status IN ` + openStatuses + ` DO UPDATE SET
+			count = count + excluded.count,
+			last_seen = max(last_seen, excluded.last_seen),
+			severity = CASE WHEN excluded.severity_rank > severity_rank THEN excluded.severity ELSE severity END,
+			severity_rank = max(severity_rank, excluded.severity_rank)
+		RETURNING id`
+
 func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bool, error) {
 	labels, err := jsonText(a.Labels)
 	if err != nil {
@@ -79,17 +91,12 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 	if n < 1 {
 		n = 1
 	}
+	st, err := r.prepared(ctx, ingestAlert)
+	if err != nil {
+		return "", false, err
+	}
 	var id string
-	err = r.sqlTx.QueryRowContext(ctx, `INSERT INTO alerts (id, org_id, source, source_ref, fingerprint, title,
-		description, severity, severity_rank, priority, labels, observables, asset_ids, raw, raw_truncated,
-		occurred_at, first_seen, last_seen, count, status, verdict, silence_id, incident_id, pending, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
-		ON CONFLICT (org_id, source, fingerprint) WHERE status IN `+openStatuses+` DO UPDATE SET
-			count = count + excluded.count,
-			last_seen = max(last_seen, excluded.last_seen),
-			severity = CASE WHEN excluded.severity_rank > severity_rank THEN excluded.severity ELSE severity END,
-			severity_rank = max(severity_rank, excluded.severity_rank)
-		RETURNING id`,
+	err = st.QueryRowContext(ctx,
 		a.ID, a.OrgID, a.Source, a.SourceRef, a.Fingerprint, a.Title, a.Description, string(a.Severity),
 		a.Severity.Rank(), string(a.Priority), labels, obs, assets, a.Raw, boolInt(a.RawTruncated),
 		tm(a.OccurredAt), tm(a.FirstSeen), tm(a.LastSeen), n, string(a.Status), string(a.Verdict), a.SilenceID,
@@ -101,21 +108,28 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 }
 
 func (r alertRepo) Bump(ctx context.Context, orgID, id string, n int, lastSeen time.Time, sev alert.Severity) (bool, error) {
-	res, err := r.exec(ctx, `UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?),
+	st, err := r.prepared(ctx, `UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?),
 		severity = CASE WHEN ? > severity_rank THEN ? ELSE severity END, severity_rank = max(severity_rank, ?)
-		WHERE org_id = ? AND id = ? AND status IN `+openStatuses,
-		n, tm(lastSeen), sev.Rank(), string(sev), sev.Rank(), orgID, id)
+		WHERE org_id = ? AND id = ? AND status IN `+openStatuses)
 	if err != nil {
 		return false, err
+	}
+	res, err := st.ExecContext(ctx, n, tm(lastSeen), sev.Rank(), string(sev), sev.Rank(), orgID, id)
+	if err != nil {
+		return false, mapErr(err)
 	}
 	changed, err := res.RowsAffected()
 	return changed == 1, mapErr(err)
 }
 
 func (r alertRepo) FindBySourceRef(ctx context.Context, orgID, source, ref string) (string, error) {
+	st, err := r.prepared(ctx, `SELECT id FROM alerts WHERE org_id = ? AND source = ? AND source_ref = ?
+		AND source_ref <> '' ORDER BY rid DESC LIMIT 1`)
+	if err != nil {
+		return "", err
+	}
 	var id string
-	err := r.sqlTx.QueryRowContext(ctx, `SELECT id FROM alerts WHERE org_id = ? AND source = ? AND source_ref = ?
-		AND source_ref <> '' ORDER BY rid DESC LIMIT 1`, orgID, source, ref).Scan(&id)
+	err = st.QueryRowContext(ctx, orgID, source, ref).Scan(&id)
 	return id, mapErr(err)
 }
 
@@ -351,11 +365,15 @@ func (r correlationRepo) Find(ctx context.Context, orgID string, keys []string, 
 		args = append(args, k)
 	}
 	args = append(args, tm(since))
-	var id string
-	err := r.sqlTx.QueryRowContext(ctx, `SELECT c.incident_id FROM correlation_keys c
+	st, err := r.prepared(ctx, `SELECT c.incident_id FROM correlation_keys c
 		JOIN incidents i ON i.org_id = c.org_id AND i.id = c.incident_id
 		WHERE c.org_id = ? AND c.key IN (`+placeholders(len(keys))+`) AND c.seen_at >= ? AND i.phase <> 'closed'
-		ORDER BY c.seen_at DESC LIMIT 1`, args...).Scan(&id)
+		ORDER BY c.seen_at DESC LIMIT 1`)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = st.QueryRowContext(ctx, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", store.ErrNotFound
 	}

@@ -14,6 +14,25 @@ type tx struct {
 	sqlTx *sql.Tx
 	store *Store
 	write bool
+	// stmts holds the statements prepared in this transaction: a statement run many times in
+	// one transaction (an intake batch, a correlation run) is parsed once. They close with it.
+	stmts map[string]*sql.Stmt
+}
+
+// prepared returns query prepared once per transaction.
+func (t *tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.sqlTx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -33,7 +52,11 @@ func (t *tx) Jobs() store.Jobs           { return jobRepo{t} }
 
 // exec runs a statement and maps its error.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := t.sqlTx.ExecContext(ctx, query, args...)
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -58,7 +81,11 @@ func (t *tx) execOne(ctx context.Context, query string, args ...any) error {
 
 // query runs a query and maps its error.
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.sqlTx.QueryContext(ctx, query, args...)
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -111,7 +138,12 @@ func scanList[T any](ctx context.Context, t *tx, scan func(rowScanner) (T, error
 
 // scanOne runs a query expected to return one row; no row is ErrNotFound.
 func scanOne[T any](ctx context.Context, t *tx, scan func(rowScanner) (T, error), query string, args ...any) (T, error) {
-	v, err := scan(t.sqlTx.QueryRowContext(ctx, query, args...))
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := scan(st.QueryRowContext(ctx, args...))
 	if err != nil {
 		var zero T
 		return zero, mapErr(err)

@@ -1,0 +1,93 @@
+package intake
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// CorrelateFunc correlates up to limit pending alerts and says how many it looked at.
+type CorrelateFunc func(ctx context.Context, limit int) (int, error)
+
+// Correlator runs correlation in the background: when woken after a commit, and every
+// Interval in any case, it takes pending alerts in batches until none is left. Pending alerts
+// are stored, so a crash or a failed run loses nothing: the next run takes them up.
+type Correlator struct {
+	fn       CorrelateFunc
+	batch    int
+	interval time.Duration
+	log      *slog.Logger
+	wake     chan struct{}
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 500),
+// at least every interval (default 1s).
+func NewCorrelator(fn CorrelateFunc, batch int, interval time.Duration, log *slog.Logger) *Correlator {
+	if batch <= 0 {
+		batch = 500
+	}
+	if interval <= 0 {
+		interval = time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Correlator{fn: fn, batch: batch, interval: interval, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Wake asks for a run soon; it never blocks.
+func (c *Correlator) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the correlator until Stop.
+func (c *Correlator) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	go c.loop(ctx)
+}
+
+// Stop ends the loop after the run in progress, or when ctx ends.
+func (c *Correlator) Stop(ctx context.Context) error {
+	if c.stop == nil {
+		return nil
+	}
+	c.stop()
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Correlator) loop(ctx context.Context) {
+	defer close(c.done)
+	tick := time.NewTicker(c.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+		case <-tick.C:
+		}
+		for ctx.Err() == nil {
+			n, err := c.fn(ctx, c.batch)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.log.Warn("correlation run failed; the alerts stay pending", "err", err)
+				}
+				break
+			}
+			if n < c.batch {
+				break
+			}
+		}
+	}
+}
