@@ -65,15 +65,29 @@ var screens = map[string]string{
 	"DELETE /api/v1/incidents/{key}/assets/{id}":         "POST /incidents/{key}/assets/{id}/unlink",
 	"GET /api/v1/audit":                                  "GET /admin/audit",
 	"GET /api/v1/search":                                 "GET /search",
+
+	"GET /api/v1/alerts":                 "GET /alerts",
+	"GET /api/v1/alerts/{id}":            "GET /alerts/{id}",
+	"POST /api/v1/alerts/triage":         "POST /alerts",
+	"GET /api/v1/silences":               "GET /silences",
+	"POST /api/v1/silences":              "POST /silences",
+	"GET /api/v1/silences/{id}":          "GET /silences",
+	"DELETE /api/v1/silences/{id}":       "POST /silences/{id}/expire",
+	"GET /api/v1/intake-sources":         "GET /admin/intake",
+	"POST /api/v1/intake-sources":        "POST /admin/intake",
+	"GET /api/v1/intake-sources/{id}":    "GET /admin/intake",
+	"DELETE /api/v1/intake-sources/{id}": "POST /admin/intake/{id}/revoke",
 }
 
 // machinesOnly are the API routes no person uses from a screen, and why.
 var machinesOnly = map[string]string{
-	"GET /healthz":             "for load balancers and service managers",
-	"GET /readyz":              "for load balancers and service managers",
-	"GET /metrics":             "for Prometheus",
-	"GET /api/v1/openapi.json": "for API clients",
-	"POST /api/v1/auth/token":  "the command line client's login; a browser signs in with a session",
+	"GET /healthz":                 "for load balancers and service managers",
+	"GET /readyz":                  "for load balancers and service managers",
+	"GET /metrics":                 "for Prometheus",
+	"GET /api/v1/openapi.json":     "for API clients",
+	"POST /api/v1/auth/token":      "the command line client's login; a browser signs in with a session",
+	"POST /api/v1/alerts":          "for the tools that send alerts, with an intake token",
+	"POST /api/v1/intake/{format}": "for the tools that send alerts, with an intake token",
 }
 
 func TestEveryCapabilityHasAScreen(t *testing.T) {

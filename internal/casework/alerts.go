@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/alert"
@@ -240,10 +241,12 @@ func promotion(req TriageRequest, alerts []alert.Alert) NewIncident {
 	first := alerts[0]
 	ni := NewIncident{Title: req.Title, Type: req.Type, Severity: req.Severity, Summary: req.Reason}
 	if ni.Title == "" {
-		ni.Title = first.Title
+		// An alert's title may be longer than an incident's: cut it to fit, suffix included.
+		suffix := ""
 		if len(alerts) > 1 {
-			ni.Title = fmt.Sprintf("%s (+%d related alerts)", first.Title, len(alerts)-1)
+			suffix = fmt.Sprintf(" (+%d related alerts)", len(alerts)-1)
 		}
+		ni.Title = cutTitle(first.Title, incident.MaxTitle-len(suffix)) + suffix
 	}
 	occurred, detected := first.OccurredAt, first.FirstSeen
 	sev := first.Severity
@@ -509,4 +512,16 @@ func (s *Service) RevokeIntakeSource(ctx context.Context, p access.Principal, id
 		}
 		return w.audit("intake_source.revoke", "intake_source", id, "", nil)
 	})
+}
+
+// cutTitle shortens a title to at most n bytes on a character boundary, marking the cut.
+func cutTitle(title string, n int) string {
+	if len(title) <= n {
+		return title
+	}
+	n -= len("…")
+	for n > 0 && !utf8.RuneStart(title[n]) {
+		n--
+	}
+	return title[:n] + "…"
 }

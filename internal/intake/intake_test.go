@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,4 +263,15 @@ func TestOverloadAndClose(t *testing.T) {
 	n, err := e.cases.CountAlerts(e.ctx, e.admin, store.AlertFilter{Query: "probe"})
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the queued request was committed, the refused ones were not")
+}
+
+func TestPromotingALongTitle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := strings.Repeat("Suspicious outbound connection ", 16)
+	r := e.submit(alert.Input{Source: "ids", Title: long + "a"}, alert.Input{Source: "ids", Title: long + "b"})
+	res, err := e.cases.Triage(e.ctx, e.admin, casework.TriageRequest{IDs: []string{r.Alerts[0].ID, r.Alerts[1].ID}, Action: casework.TriagePromote})
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(res.Incident.Title), incident.MaxTitle)
+	require.True(t, strings.HasSuffix(res.Incident.Title, "… (+1 related alerts)"), res.Incident.Title)
 }

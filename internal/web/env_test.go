@@ -33,6 +33,8 @@ type env struct {
 	srv *httptest.Server
 	// admin is an API token of the bootstrap admin, for setting things up quickly.
 	admin string
+	// data is the server's data directory.
+	data string
 }
 
 func newEnv(t testing.TB) *env {
@@ -50,7 +52,7 @@ func newEnvWith(t testing.TB, tune func(*config.Config)) *env {
 	tune(&cfg)
 	a, err := app.New(cfg, slog.New(slog.DiscardHandler), app.WithStdout(io.Discard), app.WithVersion("test"))
 	require.NoError(t, err)
-	e := &env{t: t, app: a, srv: httptest.NewServer(a.Handler())}
+	e := &env{t: t, app: a, srv: httptest.NewServer(a.Handler()), data: cfg.Data}
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -125,6 +125,8 @@ func TestEveryPageRenders(t *testing.T) {
 	e.api("PUT", "/api/v1/incidents/"+s.key+"/milestones/contained_at", e.admin, casework.MilestoneRequest{At: &at, Reason: "EDR isolated the host"},
 		http.StatusOK, nil)
 
+	al := e.ingest(nil, alertSet()...)
+
 	rendered := map[string]bool{}
 	visit := func(who *browserless, path string, status int) {
 		t.Helper()
@@ -141,12 +143,14 @@ func TestEveryPageRenders(t *testing.T) {
 		"/tasks/" + s.taskID, "/notes/" + s.noteID, "/assets", "/assets?q=mail&kind=host", "/assets/new", "/assets/" + s.assetID,
 		"/assets/" + s.assetID + "/edit", "/search?q=phishing", "/account", "/admin/users", "/admin/users/admin", "/admin/settings",
 		"/admin/orgs", "/admin/audit", "/admin/audit?after=5", "/incidents/" + restricted.Key,
+		"/alerts", "/alerts?status=all&silenced=any&severity=high&source=suricata&q=beacon&observable=203.0.113.7",
+		"/alerts/" + al[2].ID, "/silences", "/silences?alert=" + al[2].ID, "/admin/intake",
 	}
 	for _, p := range pages {
 		visit(admin, p, http.StatusOK)
 	}
 	for _, p := range []string{"/", "/incidents", "/incidents/" + s.key, "/tasks/" + s.taskID, "/notes/" + s.noteID, "/assets/" + s.assetID, "/account",
-		"/incidents/" + restricted.Key} {
+		"/incidents/" + restricted.Key, "/alerts", "/alerts/" + al[2].ID, "/silences"} {
 		visit(viewer, p, http.StatusOK)
 	}
 	visit(e.anonymous(), "/login", http.StatusOK)

@@ -80,6 +80,14 @@ func (srv *Server) table() []route {
 		{"POST", "/notes/{id}", responder, srv.updateNote},
 		{"POST", "/timeline/{id}/flag", responder, srv.flagEntry},
 
+		{"GET", "/alerts", viewer, srv.alertList},
+		{"POST", "/alerts", responder, srv.triageAlerts},
+		{"GET", "/alerts/{id}", viewer, srv.alertPage},
+		{"POST", "/alerts/{id}", responder, srv.triageAlert},
+		{"GET", "/silences", viewer, srv.silenceList},
+		{"POST", "/silences", responder, srv.createSilence},
+		{"POST", "/silences/{id}/expire", responder, srv.expireSilence},
+
 		{"GET", "/assets", viewer, srv.assetList},
 		{"GET", "/assets/new", responder, srv.newAssetPage},
 		{"POST", "/assets", responder, srv.createAsset},
@@ -101,6 +109,9 @@ func (srv *Server) table() []route {
 		{"POST", "/admin/orgs", admin, srv.createOrg},
 		{"GET", "/admin/audit", admin, srv.auditPage},
 		{"GET", "/admin/settings", admin, srv.settingsPage},
+		{"GET", "/admin/intake", admin, srv.intakeList},
+		{"POST", "/admin/intake", admin, srv.createIntakeSource},
+		{"POST", "/admin/intake/{id}/revoke", admin, srv.revokeIntakeSource},
 	}
 }
 
