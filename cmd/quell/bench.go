@@ -23,7 +23,9 @@ import (
 
 func benchCmd(e env) *cobra.Command {
 	var (
-		url, token  string
+		urls        []string
+		token, db   string
+		nodes       int
 		duration    time.Duration
 		concurrency int
 		rate        float64
@@ -37,13 +39,16 @@ func benchCmd(e env) *cobra.Command {
 for each scenario: batched Quell-schema alerts, batched Alertmanager and Suricata
 payloads, single-alert requests, and a storm of one alert. Without --url it starts
 its own server on a temporary SQLite data directory (deleted afterwards), so the
-numbers include the load generator sharing the machine. It then measures the raw
-insert rate of the SQLite driver on the same machine and prints the ratio.
+numbers include the load generator sharing the machine. With --db it starts --nodes
+servers on a scratch schema of that PostgreSQL database instead, and the senders spread
+over them. It then measures the raw insert rate of the same driver on the same machine
+and prints the ratio.
 
 Against a server of your own, give --url and an admin API token (--token or
 QUELL_TOKEN): the command creates one intake source per format it needs.`,
 		Example: `  quell bench intake
   quell bench intake --duration 30s --only batched,single
+  quell bench intake --db postgres://quell@db.example/quell --nodes 2
   quell bench intake --url https://quell.example --token $QUELL_TOKEN --rate 2000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,17 +62,48 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 				return err
 			}
 			defer os.RemoveAll(scratch)
-			if url == "" {
-				stop, u, tok, err := embeddedServer(ctx, filepath.Join(scratch, "server"))
-				if err != nil {
-					return err
+			rawDB := ""
+			switch {
+			case len(urls) == 0:
+				if nodes < 1 || (nodes > 1 && db == "") {
+					return errors.New("--nodes above 1 needs --db: several nodes share one PostgreSQL database")
 				}
-				defer stop()
-				url, token = u, tok
-				fmt.Fprintf(out, "server: embedded, SQLite in a temporary directory, %s\n", url)
-			} else if token == "" {
+				serverDB := ""
+				if db != "" {
+					s, drop, err := app.ScratchSchema(ctx, db, "quell_bench")
+					if err != nil {
+						return err
+					}
+					defer drop()
+					r, dropRaw, err := app.ScratchSchema(ctx, db, "quell_bench_raw")
+					if err != nil {
+						return err
+					}
+					defer dropRaw()
+					serverDB, rawDB = s, r
+				}
+				for i := range nodes {
+					stop, u, tok, err := embeddedServer(ctx, filepath.Join(scratch, fmt.Sprintf("node%d", i)), serverDB, i == 0)
+					if err != nil {
+						return err
+					}
+					defer stop()
+					urls = append(urls, u)
+					if i == 0 {
+						token = tok
+					}
+				}
+				where := "SQLite in a temporary directory"
+				if db != "" {
+					where = fmt.Sprintf("%d node(s) on PostgreSQL (a scratch schema)", nodes)
+				}
+				fmt.Fprintf(out, "server: embedded, %s: %s\n", where, strings.Join(urls, " "))
+			case token == "":
 				return errors.New("give an admin API token with --token or QUELL_TOKEN")
+			default:
+				rawDB = db
 			}
+			url := urls[0]
 			scenarios := benchScenarios(duration, concurrency, rate)
 			if len(only) > 0 {
 				var keep []loadgen.Scenario
@@ -98,7 +134,7 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 				"req/s", "alerts/s", "p50 ms", "p95 ms", "p99 ms", "failed")
 			best := 0.0
 			for _, sc := range scenarios {
-				res, err := loadgen.Run(ctx, loadgen.Target{URL: url, Tokens: tokens}, sc)
+				res, err := loadgen.Run(ctx, loadgen.Target{URLs: urls, Tokens: tokens}, sc)
 				if err != nil {
 					return err
 				}
@@ -110,17 +146,23 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 			if hwm := peakRSS(); hwm > 0 {
 				fmt.Fprintf(out, "\npeak resident memory of this process: %d MiB\n", hwm>>20)
 			}
-			raw, err := app.RawInsertRate(ctx, scratch, rawN)
+			driver := "SQLite"
+			if rawDB != "" {
+				driver = "PostgreSQL"
+			}
+			raw, err := app.RawInsertRate(ctx, scratch, rawDB, rawN)
 			if err != nil {
 				return fmt.Errorf("raw insert rate: %w", err)
 			}
-			fmt.Fprintf(out, "raw insert rate of the SQLite driver (%d alerts, transactions of 1000): %.0f alerts/s\n", rawN, raw)
+			fmt.Fprintf(out, "raw insert rate of the %s driver (%d alerts, transactions of 1000): %.0f alerts/s\n", driver, rawN, raw)
 			fmt.Fprintf(out, "best intake rate / raw insert rate: %.2f\n", best/raw)
 			return nil
 		},
 	}
 	f := intakeCmd.Flags()
-	f.StringVar(&url, "url", "", "server to load (default: start one on a temporary data directory)")
+	f.StringSliceVar(&urls, "url", nil, "server(s) to load, comma-separated (default: start them here on scratch data)")
+	f.StringVar(&db, "db", "", "PostgreSQL URL: embedded servers use a scratch schema there (with --url: where the raw insert rate is measured)")
+	f.IntVar(&nodes, "nodes", 1, "embedded servers sharing the --db database")
 	f.StringVar(&token, "token", "", "admin API token for --url (default $QUELL_TOKEN)")
 	f.DurationVar(&duration, "duration", 10*time.Second, "how long each scenario sends")
 	f.IntVar(&concurrency, "concurrency", 0, "senders per scenario (default: each scenario's own)")
@@ -190,10 +232,11 @@ func peakRSS() int64 {
 
 const benchAdminPassword = "bench-admin-password-1"
 
-// embeddedServer starts a server on data and returns how to stop it, its URL and an admin token.
-func embeddedServer(ctx context.Context, data string) (stop func(), url, token string, err error) {
+// embeddedServer starts a server on data (or on the PostgreSQL database db) and returns how to
+// stop it, its URL and, when login is set, an admin token.
+func embeddedServer(ctx context.Context, data, db string, login bool) (stop func(), url, token string, err error) {
 	cfg := config.Default()
-	cfg.Data, cfg.Listen = data, "127.0.0.1:0"
+	cfg.Data, cfg.Listen, cfg.DB = data, "127.0.0.1:0", db
 	cfg.Admin.Password = benchAdminPassword
 	cfg.Log.Level = "error"
 	a, err := app.New(cfg, app.NewLogger(cfg.Log, io.Discard), app.WithStdout(io.Discard))
@@ -207,6 +250,9 @@ func embeddedServer(ctx context.Context, data string) (stop func(), url, token s
 		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.Stop(c)
+	}
+	if !login {
+		return stop, a.URL(), "", nil
 	}
 	var tok struct {
 		Secret string `json:"secret"`

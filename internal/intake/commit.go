@@ -90,6 +90,57 @@ type fold struct {
 	items []*Item
 }
 
+// orgShare is one organisation's part of a batch, for its audit record.
+type orgShare struct {
+	ids     []string
+	summary batchAudit
+}
+
+// land records where a fold's alerts went: the receipt of each copy, the dedup index entry,
+// and the organisation's audit summary.
+func (f *fold) land(id string, created bool, learned map[foldKey]string, share func(string) *orgShare) {
+	learned[f.key] = id
+	for i, item := range f.items {
+		item.ID, item.Outcome = id, OutcomeDuplicate
+		if i == 0 && created {
+			item.Outcome = OutcomeNew
+		}
+	}
+	sh := share(f.key.org)
+	sh.ids = append(sh.ids, id)
+	if created {
+		sh.summary.New++
+		sh.summary.Repeats += f.n - 1
+	} else {
+		sh.summary.Repeats += f.n
+	}
+}
+
+// storedRefs finds, for the alerts of a batch that carry their source's own id, the ones
+// already stored, keyed by (organisation, source, ref).
+func storedRefs(ctx context.Context, tx store.Tx, batch []*request) (map[[3]string]string, error) {
+	wanted := map[[2]string][]string{}
+	for _, r := range batch {
+		for i := range r.alerts {
+			if a := &r.alerts[i]; a.SourceRef != "" {
+				k := [2]string{a.OrgID, a.Source}
+				wanted[k] = append(wanted[k], a.SourceRef)
+			}
+		}
+	}
+	out := map[[3]string]string{}
+	for k, refs := range wanted {
+		found, err := tx.Alerts().FindBySourceRefs(ctx, k[0], k[1], refs)
+		if err != nil {
+			return nil, err
+		}
+		for ref, id := range found {
+			out[[3]string{k[0], k[1], ref}] = id
+		}
+	}
+	return out, nil
+}
+
 // commit writes one batch in one transaction and answers its requests.
 func (s *Service) commit(batch []*request) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
@@ -105,9 +156,9 @@ func (s *Service) commit(batch []*request) {
 		var folds []*fold
 		byKey := map[foldKey]*fold{}
 		refs := map[[3]string]*Item{}
-		type orgShare struct {
-			ids     []string
-			summary batchAudit
+		stored, err := storedRefs(ctx, tx, batch)
+		if err != nil {
+			return err
 		}
 		shares := map[string]*orgShare{}
 		share := func(org string) *orgShare {
@@ -127,15 +178,11 @@ func (s *Service) commit(batch []*request) {
 						item.ID, item.Outcome = prior.ID, OutcomeDuplicate
 						continue
 					}
-					id, err := tx.Alerts().FindBySourceRef(ctx, a.OrgID, a.Source, a.SourceRef)
-					if err == nil {
+					if id, ok := stored[ref]; ok {
 						// A retry of an alert already stored: report it, count nothing.
 						item.ID, item.Outcome = id, OutcomeDuplicate
 						refs[ref] = item
 						continue
-					}
-					if !errors.Is(err, store.ErrNotFound) {
-						return err
 					}
 					refs[ref] = item
 				}
@@ -179,41 +226,31 @@ func (s *Service) commit(batch []*request) {
 				}
 			}
 		}
+		// Repeats of open alerts this node knows update them by id; the rest go in one
+		// IngestMany, where the database's unique index decides between new and repeat.
+		var toIngest []*fold
+		var items []store.IngestItem
 		for _, f := range folds {
-			id, created := "", false
 			if known, ok := s.dedup.get(f.key); ok {
 				bumped, err := tx.Alerts().Bump(ctx, f.key.org, known, f.n, f.alert.LastSeen, f.alert.Severity)
 				if err != nil {
 					return err
 				}
 				if bumped {
-					id = known
-				} else {
-					forgotten = append(forgotten, f.key)
+					f.land(known, false, learned, share)
+					continue
 				}
+				forgotten = append(forgotten, f.key)
 			}
-			if id == "" {
-				var err error
-				id, created, err = tx.Alerts().Ingest(ctx, f.alert, f.n)
-				if err != nil {
-					return err
-				}
-			}
-			learned[f.key] = id
-			for i, item := range f.items {
-				item.ID, item.Outcome = id, OutcomeDuplicate
-				if i == 0 && created {
-					item.Outcome = OutcomeNew
-				}
-			}
-			sh := share(f.key.org)
-			sh.ids = append(sh.ids, id)
-			if created {
-				sh.summary.New++
-				sh.summary.Repeats += f.n - 1
-			} else {
-				sh.summary.Repeats += f.n
-			}
+			toIngest = append(toIngest, f)
+			items = append(items, store.IngestItem{Alert: f.alert, N: f.n})
+		}
+		results, err := tx.Alerts().IngestMany(ctx, items)
+		if err != nil {
+			return err
+		}
+		for i, f := range toIngest {
+			f.land(results[i].ID, results[i].Created, learned, share)
 		}
 		orgs := make([]string, 0, len(shares))
 		for org := range shares {

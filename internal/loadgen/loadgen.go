@@ -60,9 +60,10 @@ func (r Result) Percentile(p float64) time.Duration {
 	return r.latencies[i]
 }
 
-// Target is where traffic goes: a server's base URL and the intake token for each format.
+// Target is where traffic goes: the base URLs of one or more nodes (each sender keeps to one,
+// round robin) and the intake token for each format.
 type Target struct {
-	URL    string
+	URLs   []string
 	Tokens map[string]string
 	Client *http.Client
 }
@@ -72,6 +73,9 @@ func Run(ctx context.Context, t Target, sc Scenario) (Result, error) {
 	token, ok := t.Tokens[sc.Format]
 	if !ok {
 		return Result{}, fmt.Errorf("no intake token for format %q", sc.Format)
+	}
+	if len(t.URLs) == 0 {
+		return Result{}, fmt.Errorf("no server to send to")
 	}
 	path := "/api/v1/intake/" + sc.Format
 	if sc.Format == "quell" {
@@ -123,7 +127,7 @@ func Run(ctx context.Context, t Target, sc Scenario) (Result, error) {
 				n := seq.Add(int64(sc.Batch)) - int64(sc.Batch)
 				buf.Reset()
 				writeBody(&buf, sc, n)
-				req, err := http.NewRequestWithContext(ctx, "POST", t.URL+path, bytes.NewReader(buf.Bytes()))
+				req, err := http.NewRequestWithContext(ctx, "POST", t.URLs[w%len(t.URLs)]+path, bytes.NewReader(buf.Bytes()))
 				if err != nil {
 					return
 				}

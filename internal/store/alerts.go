@@ -27,6 +27,18 @@ type AlertFilter struct {
 	Limit      int
 }
 
+// IngestItem is one alert for IngestMany, standing for N folded copies.
+type IngestItem struct {
+	Alert alert.Alert
+	N     int
+}
+
+// IngestResult says where an IngestItem landed.
+type IngestResult struct {
+	ID      string
+	Created bool
+}
+
 // Alerts stores alerts.
 //
 // Every write through Ingest also marks the alert pending correlation; Pending and
@@ -38,11 +50,17 @@ type Alerts interface {
 	// severity rises to a's if higher, and its id is returned with created false. Otherwise a
 	// is inserted as it is and created is true. A repeat does not make an alert pending again.
 	Ingest(ctx context.Context, a alert.Alert, n int) (id string, created bool, err error)
+	// IngestMany is Ingest for many alerts, in order, with one result per item; drivers for a
+	// database across the network send them in one round trip.
+	IngestMany(ctx context.Context, items []IngestItem) ([]IngestResult, error)
 	// Bump is Ingest's fast path for a repeat whose open alert id is known: it adds n to the
 	// count and moves last-seen forward. ok is false when that alert is no longer open.
 	Bump(ctx context.Context, orgID, id string, n int, lastSeen time.Time, severity alert.Severity) (ok bool, err error)
 	// FindBySourceRef returns the id of the alert a source already sent under its own id ref.
 	FindBySourceRef(ctx context.Context, orgID, source, ref string) (string, error)
+	// FindBySourceRefs is FindBySourceRef for many refs of one source: it maps each ref that is
+	// stored to its alert's id (the newest, should a ref be stored twice).
+	FindBySourceRefs(ctx context.Context, orgID, source string, refs []string) (map[string]string, error)
 	// ResolveOpen marks the open alert of (source, fingerprint) resolved as of at and returns
 	// its id; ErrNotFound when there is none.
 	ResolveOpen(ctx context.Context, orgID, source, fingerprint string, at time.Time) (string, error)

@@ -70,29 +70,31 @@ func later(col, newAt, newNS string) string {
 		col + "_ns = CASE WHEN " + cond + " THEN " + newNS + " ELSE alerts." + col + "_ns END"
 }
 
-func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bool, error) {
+// ingestStatement is the upsert of Ingest for one alert standing for n copies.
+func ingestStatement(a alert.Alert, n int) (string, []any, error) {
 	if n < 1 {
 		n = 1
 	}
-	labels, err := jsonArg(a.Labels, false)
-	if err != nil {
-		return "", false, err
+	labels := any("{}")
+	if a.Labels != nil {
+		var err error
+		if labels, err = jsonArg(a.Labels, false); err != nil {
+			return "", nil, err
+		}
 	}
-	obs, err := jsonArg(a.Observables, false)
-	if err != nil {
-		return "", false, err
-	}
-	if a.Observables == nil {
-		obs = "[]"
+	obs := any("[]")
+	if a.Observables != nil {
+		var err error
+		if obs, err = jsonArg(a.Observables, false); err != nil {
+			return "", nil, err
+		}
 	}
 	assets := any("[]")
 	if len(a.AssetIDs) > 0 {
+		var err error
 		if assets, err = jsonArg(a.AssetIDs, false); err != nil {
-			return "", false, err
+			return "", nil, err
 		}
-	}
-	if a.Labels == nil {
-		labels = "{}"
 	}
 	c := (&cols{}).set("id", a.ID).set("org_id", a.OrgID).set("source", a.Source).set("source_ref", a.SourceRef).
 		set("fingerprint", a.Fingerprint).set("title", a.Title).set("description", a.Description).
@@ -102,16 +104,74 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 		setTime("last_seen", a.LastSeen).set("count", n).set("status", string(a.Status)).
 		set("verdict", string(a.Verdict)).set("silence_id", a.SilenceID).set("incident_id", nullIfEmpty(a.IncidentID)).
 		set("pending", true).set("version", 1)
-	var id string
-	err = r.queryRow(ctx, c.insert("alerts")+` ON CONFLICT (org_id, source, fingerprint) WHERE status IN `+openStatuses+`
-		DO UPDATE SET count = alerts.count + excluded.count, `+later("last_seen", "excluded.last_seen", "excluded.last_seen_ns")+`,
+	return c.insert("alerts") + ` ON CONFLICT (org_id, source, fingerprint) WHERE status IN ` + openStatuses + `
+		DO UPDATE SET count = alerts.count + excluded.count, ` + later("last_seen", "excluded.last_seen", "excluded.last_seen_ns") + `,
 			severity = CASE WHEN excluded.severity_rank > alerts.severity_rank THEN excluded.severity ELSE alerts.severity END,
 			severity_rank = greatest(alerts.severity_rank, excluded.severity_rank)
-		RETURNING id`, c.args, &id)
+		RETURNING id`, c.args, nil
+}
+
+func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bool, error) {
+	q, args, err := ingestStatement(a, n)
 	if err != nil {
 		return "", false, err
 	}
+	var id string
+	if err := r.queryRow(ctx, q, args, &id); err != nil {
+		return "", false, err
+	}
 	return id, id == a.ID, nil
+}
+
+// IngestMany sends every upsert in one batch: one round trip for the lot.
+func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	var b pgx.Batch
+	for _, it := range items {
+		q, args, err := ingestStatement(it.Alert, it.N)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(q, args...)
+	}
+	br := r.pgTx.SendBatch(ctx, &b)
+	out := make([]store.IngestResult, len(items))
+	for i, it := range items {
+		var id string
+		if err := br.QueryRow().Scan(&id); err != nil {
+			_ = br.Close()
+			return nil, r.mapErr(err)
+		}
+		out[i] = store.IngestResult{ID: id, Created: id == it.Alert.ID}
+	}
+	if err := br.Close(); err != nil {
+		return nil, r.mapErr(err)
+	}
+	return out, nil
+}
+
+func (r alertRepo) FindBySourceRefs(ctx context.Context, orgID, source string, refs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	rows, err := r.pgTx.Query(ctx, `SELECT DISTINCT ON (source_ref) source_ref, id FROM alerts
+		WHERE org_id = $1 AND source = $2 AND source_ref = ANY($3) AND source_ref <> ''
+		ORDER BY source_ref, rid DESC`, orgID, source, refs)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref, id string
+		if err := rows.Scan(&ref, &id); err != nil {
+			return nil, r.mapErr(err)
+		}
+		out[ref] = id
+	}
+	return out, r.mapErr(rows.Err())
 }
 
 func (r alertRepo) Bump(ctx context.Context, orgID, id string, n int, lastSeen time.Time, sev alert.Severity) (bool, error) {

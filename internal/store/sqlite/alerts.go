@@ -107,6 +107,50 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 	return id, id == a.ID, nil
 }
 
+func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
+	out := make([]store.IngestResult, len(items))
+	for i, it := range items {
+		id, created, err := r.Ingest(ctx, it.Alert, it.N)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = store.IngestResult{ID: id, Created: created}
+	}
+	return out, nil
+}
+
+func (r alertRepo) FindBySourceRefs(ctx context.Context, orgID, source string, refs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(refs) > 0 {
+		chunk := refs[:min(len(refs), 500)]
+		refs = refs[len(chunk):]
+		args := []any{orgID, source}
+		for _, ref := range chunk {
+			args = append(args, ref)
+		}
+		rows, err := r.query(ctx, `SELECT source_ref, id FROM alerts WHERE org_id = ? AND source = ? AND source_ref IN (`+
+			placeholders(len(chunk))+`) AND source_ref <> '' ORDER BY rid`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var ref, id string
+			if err := rows.Scan(&ref, &id); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			out[ref] = id // rows come oldest first: the newest wins
+		}
+		if err := rows.Close(); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}
+
 func (r alertRepo) Bump(ctx context.Context, orgID, id string, n int, lastSeen time.Time, sev alert.Severity) (bool, error) {
 	st, err := r.prepared(ctx, `UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?),
 		severity = CASE WHEN ? > severity_rank THEN ? ELSE severity END, severity_rank = max(severity_rank, ?)

@@ -17,6 +17,7 @@ var intakeTests = []struct {
 	fn   func(t *testing.T, e *env)
 }{
 	{"AlertIngest", testAlertIngest},
+	{"AlertIngestMany", testAlertIngestMany},
 	{"AlertTriage", testAlertTriage},
 	{"AlertList", testAlertList},
 	{"AlertPending", testAlertPending},
@@ -439,4 +440,44 @@ func testCorrelation(t *testing.T, e *env) {
 	id, err = find(a.ID, []string{"asset:01WEB"}, at(25))
 	require.NoError(t, err)
 	require.Equal(t, older.ID, id)
+}
+
+func testAlertIngestMany(t *testing.T, e *env) {
+	ctx := e.ctx
+	a := e.org("a")
+	open := e.newAlert(a.ID, "fp-open", func(x *alert.Alert) { x.SourceRef = "ref-1" })
+	e.ingest(open, 1)
+	items := []store.IngestItem{
+		{Alert: e.newAlert(a.ID, "fp-new-1", func(x *alert.Alert) { x.SourceRef = "ref-2" }), N: 1},
+		{Alert: e.newAlert(a.ID, "fp-open", func(x *alert.Alert) { x.LastSeen = at(30) }), N: 4},
+		{Alert: e.newAlert(a.ID, "fp-new-2"), N: 2},
+	}
+	var res []store.IngestResult
+	e.write(func(tx store.Tx) error {
+		var err error
+		res, err = tx.Alerts().IngestMany(ctx, items)
+		return err
+	})
+	require.Equal(t, []store.IngestResult{{ID: items[0].Alert.ID, Created: true}, {ID: open.ID}, {ID: items[2].Alert.ID, Created: true}}, res)
+	got := get(e, func(tx store.Tx) (alert.Alert, error) { return tx.Alerts().Get(ctx, a.ID, open.ID) })
+	require.Equal(t, 5, got.Count)
+	require.Equal(t, at(30), got.LastSeen)
+	require.Equal(t, 2, get(e, func(tx store.Tx) (alert.Alert, error) { return tx.Alerts().Get(ctx, a.ID, items[2].Alert.ID) }).Count)
+	e.write(func(tx store.Tx) error {
+		var err error
+		res, err = tx.Alerts().IngestMany(ctx, nil)
+		return err
+	})
+	require.Empty(t, res)
+
+	refs := get(e, func(tx store.Tx) (map[string]string, error) {
+		return tx.Alerts().FindBySourceRefs(ctx, a.ID, "suricata", []string{"ref-1", "ref-2", "ref-3", ""})
+	})
+	require.Equal(t, map[string]string{"ref-1": open.ID, "ref-2": items[0].Alert.ID}, refs)
+	require.Empty(t, get(e, func(tx store.Tx) (map[string]string, error) {
+		return tx.Alerts().FindBySourceRefs(ctx, a.ID, "wazuh", []string{"ref-1"})
+	}))
+	require.Empty(t, get(e, func(tx store.Tx) (map[string]string, error) {
+		return tx.Alerts().FindBySourceRefs(ctx, e.org("b").ID, "suricata", []string{"ref-1"})
+	}))
 }
