@@ -45,6 +45,9 @@ type alertRow struct {
 }
 
 // alertListPage is the triage queue.
+// LiveKey asks for a refresh when alerts arrive or are correlated.
+func (alertListPage) LiveKey() string { return "alerts" }
+
 type alertListPage struct {
 	Filter *form
 	// Notice explains a filter of the address that was left out.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -49,7 +50,14 @@ func (srv *Server) live(w http.ResponseWriter, r *http.Request, rq *request) err
 				return nil
 			}
 			if ev.IncidentID == "" {
-				continue
+				// Alerts arriving or being correlated refresh the alert queue; other changes
+				// outside an incident (the inventory) refresh nothing.
+				if !strings.HasPrefix(ev.Kind, "alerts.") {
+					continue
+				}
+				data, _ := json.Marshal(map[string]any{"alerts": true, "kind": ev.Kind})
+				msg = "event: change\ndata: " + string(data) + "\n\n"
+				break
 			}
 			d, err := srv.cases.GetIncident(ctx, rq.p, ev.IncidentID)
 			if err != nil {

@@ -75,6 +75,18 @@ func TestLiveStreamNamesOnlyVisibleIncidents(t *testing.T) {
 		}
 	}
 
+	// Alerts arriving refresh the alert queue: the notice names no incident.
+	var src casework.CreatedIntakeSource
+	e.api("POST", "/api/v1/intake-sources", e.admin, casework.NewIntakeSource{Name: "live", Format: "quell"}, http.StatusCreated, &src)
+	e.api("POST", "/api/v1/alerts", src.Token, map[string]string{"source": "ids", "title": "Port scan"}, http.StatusAccepted, nil)
+	for {
+		l := read()
+		if strings.HasPrefix(l, "data: ") && strings.Contains(l, `"alerts"`) {
+			require.JSONEq(t, `{"alerts":true,"kind":"alerts.ingested"}`, strings.TrimPrefix(l, "data: "))
+			break
+		}
+	}
+
 	anon := e.anonymous()
 	resp2, _ := anon.get("/live")
 	require.Equal(t, http.StatusUnauthorized, resp2.StatusCode, "no stream without a session")

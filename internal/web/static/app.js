@@ -258,7 +258,11 @@
     } catch (e) {
       return;
     }
-    if (live === "*" || notice.incident === live) {
+    if (live === "alerts") {
+      if (notice.alerts) {
+        schedule(2000);
+      }
+    } else if (notice.incident && (live === "*" || notice.incident === live)) {
       schedule(live === "*" ? 1000 : 300);
     }
   });
