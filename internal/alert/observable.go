@@ -172,8 +172,9 @@ func Extract(text string) []Observable {
 	// Spans already claimed by a URL or an email are not scanned again for bare domains.
 	rest := text
 	if strings.Contains(text, "://") {
-		for _, m := range urlPattern.FindAllString(text, -1) {
-			m = strings.TrimRight(m, ".,;:!?)]}'\"")
+		spans := urlPattern.FindAllStringIndex(text, -1)
+		for _, sp := range spans {
+			m := strings.TrimRight(text[sp[0]:sp[1]], ".,;:!?)]}'\"")
 			add(ObsURL, m)
 			if u, err := url.Parse(m); err == nil {
 				host := u.Hostname()
@@ -187,15 +188,17 @@ func Extract(text string) []Observable {
 					add(ObsDomain, host)
 				}
 			}
-			rest = strings.Replace(rest, m, " ", 1)
 		}
+		rest = blank(rest, spans)
 	}
 	if strings.IndexByte(rest, '@') >= 0 {
-		for _, m := range emailPattern.FindAllString(rest, -1) {
+		spans := emailPattern.FindAllStringIndex(rest, -1)
+		for _, sp := range spans {
+			m := rest[sp[0]:sp[1]]
 			add(ObsEmail, m)
 			add(ObsDomain, m[strings.LastIndexByte(m, '@')+1:])
-			rest = strings.Replace(rest, m, " ", 1)
 		}
+		rest = blank(rest, spans)
 	}
 	if strings.Count(rest, ":") >= 2 {
 		for _, m := range ipv6Pattern.FindAllString(rest, -1) {
@@ -224,6 +227,24 @@ func Extract(text string) []Observable {
 		}
 	}
 	return out
+}
+
+// blank replaces the spans of s with spaces, in one pass, so that what they matched is not
+// matched again as something else.
+func blank(s string, spans [][]int) string {
+	if len(spans) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(s[last:sp[0]])
+		b.WriteByte(' ')
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // notWordRune splits text into the words that can be addresses, hashes or domains.

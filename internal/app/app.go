@@ -9,6 +9,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -33,6 +34,8 @@ import (
 	"github.com/quell-ir/quell/internal/httpapi"
 	"github.com/quell-ir/quell/internal/httpsec"
 	"github.com/quell-ir/quell/internal/intake"
+	"github.com/quell-ir/quell/internal/intake/email"
+	"github.com/quell-ir/quell/internal/intake/syslog"
 	"github.com/quell-ir/quell/internal/jobs"
 	"github.com/quell-ir/quell/internal/store"
 	"github.com/quell-ir/quell/internal/web"
@@ -64,6 +67,8 @@ type App struct {
 	jobs     *jobs.Service
 	intake   *intake.Service
 	correl   *intake.Correlator
+	syslog   *syslog.Listener
+	smtp     *email.Server
 	registry *prometheus.Registry
 	server   *http.Server
 	boot     auth.BootstrapResult
@@ -163,7 +168,7 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 	}, 0, 0, logger)
 	a.intake = intake.New(st, intake.Options{
 		Logger: logger, BatchSize: cfg.Intake.BatchSize, BatchDelay: cfg.Intake.BatchDelay, QueueSize: cfg.Intake.QueueSize,
-		MaxRawBySource: map[string]int{"email": 25 << 20},
+		MaxRawBySource: map[string]int{email.Source: int(cmp.Or(cfg.Intake.SMTP.MaxBytes, email.DefaultMaxMessageBytes))},
 		OnCommit: func(orgIDs []string) {
 			for _, org := range orgIDs {
 				publisher.Publish(org, "", "alerts.ingested")
@@ -184,6 +189,9 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		logger.Info("admin account created", "username", a.boot.Username, "generated_password", a.boot.Password != "")
 	} else if cfg.Admin.Password != "" {
 		logger.Info("admin.password is ignored: the installation already has users")
+	}
+	if err := a.startListeners(ctx, cfg, logger); err != nil {
+		return nil, err
 	}
 
 	a.registry = prometheus.NewRegistry()

@@ -70,7 +70,43 @@ type Intake struct {
 	BatchDelay time.Duration `yaml:"batch_delay"`
 	// QueueSize bounds the requests waiting to be committed; beyond it intake answers 429.
 	QueueSize int `yaml:"queue_size"`
+	// Org is the slug of the organisation that alerts from the syslog and SMTP listeners
+	// belong to (default: the default organisation).
+	Org    string `yaml:"org"`
+	Syslog Syslog `yaml:"syslog"`
+	SMTP   SMTP   `yaml:"smtp"`
 }
+
+// Syslog configures the syslog listener (docs/intake-syslog-email.md); no address turns it off.
+type Syslog struct {
+	UDP string `yaml:"udp"`
+	TCP string `yaml:"tcp"`
+	// TLS is the address of syslog over TLS; it needs Cert and Key.
+	TLS  string `yaml:"tls"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// Rules is a YAML file of syslog rules; empty uses the shipped defaults.
+	Rules string `yaml:"rules"`
+	// Timezone is the zone of RFC 3164 timestamps, such as Europe/Berlin (default: the server's).
+	Timezone string `yaml:"timezone"`
+}
+
+// SMTP configures the listener for forwarded phishing reports; no address turns it off.
+type SMTP struct {
+	Listen string `yaml:"listen"`
+	// Domain is the name the server gives in its greeting.
+	Domain string `yaml:"domain"`
+	// Recipients are the addresses (or @domains) reports may be sent to; others are refused.
+	Recipients []string `yaml:"recipients"`
+	// MaxBytes bounds one message (default 25 MiB).
+	MaxBytes int64 `yaml:"max_bytes"`
+	// Cert and Key, when set, offer STARTTLS.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Listening reports whether any syslog address is set.
+func (s Syslog) Listening() bool { return s.UDP != "" || s.TCP != "" || s.TLS != "" }
 
 // Log configures the structured log written to stderr.
 type Log struct {
@@ -162,6 +198,28 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > MaxShutdownTimeout {
 		bad("shutdown_timeout: %s is out of range (0, %s]", c.ShutdownTimeout, MaxShutdownTimeout)
+	}
+	for name, addr := range map[string]string{"intake.syslog.udp": c.Intake.Syslog.UDP, "intake.syslog.tcp": c.Intake.Syslog.TCP,
+		"intake.syslog.tls": c.Intake.Syslog.TLS, "intake.smtp.listen": c.Intake.SMTP.Listen} {
+		if addr != "" {
+			if err := checkListen(addr); err != nil {
+				bad("%s: %v", name, err)
+			}
+		}
+	}
+	if c.Intake.Syslog.TLS != "" && (c.Intake.Syslog.Cert == "" || c.Intake.Syslog.Key == "") {
+		bad("intake.syslog.tls: set intake.syslog.cert and intake.syslog.key for syslog over TLS")
+	}
+	if (c.Intake.SMTP.Cert == "") != (c.Intake.SMTP.Key == "") {
+		bad("intake.smtp: set both cert and key, or neither")
+	}
+	if c.Intake.SMTP.Listen != "" && len(c.Intake.SMTP.Recipients) == 0 {
+		bad("intake.smtp.recipients: name the addresses phishing reports are sent to; without them every message is refused")
+	}
+	if c.Intake.Syslog.Timezone != "" {
+		if _, err := time.LoadLocation(c.Intake.Syslog.Timezone); err != nil {
+			bad("intake.syslog.timezone: %q is not a time zone such as Europe/Berlin", c.Intake.Syslog.Timezone)
+		}
 	}
 	if strings.TrimSpace(c.Admin.User) == "" {
 		bad("admin.user: the admin user name must not be empty")

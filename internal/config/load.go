@@ -72,6 +72,22 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { c.Admin.Password = v; return nil }, get: func(Config) string { return "" }},
 	{key: "shutdown_timeout", env: "QUELL_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "time to finish requests and jobs on stop", typ: "duration",
 		set: func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }, get: func(c Config) string { return c.ShutdownTimeout.String() }},
+	{key: "intake.syslog.udp", env: "QUELL_SYSLOG_UDP", flag: "syslog-udp", usage: "address of the syslog listener over UDP, such as :514 (default off)",
+		set: func(c *Config, v string) error { c.Intake.Syslog.UDP = v; return nil }, get: func(c Config) string { return c.Intake.Syslog.UDP }},
+	{key: "intake.syslog.tcp", env: "QUELL_SYSLOG_TCP", flag: "syslog-tcp", usage: "address of the syslog listener over TCP, such as :514 (default off)",
+		set: func(c *Config, v string) error { c.Intake.Syslog.TCP = v; return nil }, get: func(c Config) string { return c.Intake.Syslog.TCP }},
+	{key: "intake.smtp.listen", env: "QUELL_SMTP_LISTEN", flag: "smtp-listen", usage: "address of the SMTP listener for phishing reports, such as :2525 (default off)",
+		set: func(c *Config, v string) error { c.Intake.SMTP.Listen = v; return nil }, get: func(c Config) string { return c.Intake.SMTP.Listen }},
+	{key: "intake.smtp.recipients", env: "QUELL_SMTP_RECIPIENTS", flag: "smtp-recipients", usage: "comma-separated addresses or @domains phishing reports may be sent to",
+		set: func(c *Config, v string) error {
+			c.Intake.SMTP.Recipients = nil
+			for r := range strings.SplitSeq(v, ",") {
+				if r = strings.TrimSpace(r); r != "" {
+					c.Intake.SMTP.Recipients = append(c.Intake.SMTP.Recipients, r)
+				}
+			}
+			return nil
+		}, get: func(c Config) string { return strings.Join(c.Intake.SMTP.Recipients, ",") }},
 	{key: "allow_unsafe_sync", env: "QUELL_ALLOW_UNSAFE_SYNC", flag: "allow-unsafe-sync", bool: true,
 		usage: "faster, less durable SQLite writes: only for tests and throwaway data",
 		set: func(c *Config, v string) error {
