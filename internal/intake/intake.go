@@ -122,9 +122,33 @@ func New(st store.Store, opts Options) *Service {
 // Stats returns the service's counters.
 func (s *Service) Stats() *Stats { return &s.stats }
 
-// Start runs the committer until Close.
+// IdempotencyKeep is how long the answer to a request with an Idempotency-Key is kept.
+const IdempotencyKeep = 24 * time.Hour
+
+// Start runs the committer, and the pruning of old idempotency answers, until Close.
 func (s *Service) Start() {
 	go s.commitLoop()
+	go s.pruneLoop()
+}
+
+// pruneLoop deletes stored answers older than IdempotencyKeep, hourly.
+func (s *Service) pruneLoop() {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if n, err := s.PruneIdempotency(ctx, IdempotencyKeep); err != nil {
+				s.log.Warn("intake: prune idempotency answers", "err", err)
+			} else if n > 0 {
+				s.log.Debug("intake: pruned idempotency answers", "count", n)
+			}
+			cancel()
+		}
+	}
 }
 
 // Close stops taking requests, commits what is queued and returns when the committer has

@@ -275,3 +275,24 @@ func TestPromotingALongTitle(t *testing.T) {
 	require.LessOrEqual(t, len(res.Incident.Title), incident.MaxTitle)
 	require.True(t, strings.HasSuffix(res.Incident.Title, "… (+1 related alerts)"), res.Incident.Title)
 }
+
+func TestIdempotencyAnswersArePruned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	req := intake.Request{OrgID: e.org, Inputs: []alert.Input{{Source: "ids", Title: "once"}}, IdempotencyKey: "k-1"}
+	first, err := e.in.Submit(e.ctx, req)
+	require.NoError(t, err)
+	again, err := e.in.Submit(e.ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	n, err := e.in.PruneIdempotency(e.ctx, time.Hour)
+	require.NoError(t, err)
+	require.Zero(t, n, "a fresh answer is kept")
+	n, err = e.in.PruneIdempotency(e.ctx, -time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	third, err := e.in.Submit(e.ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, first.Alerts[0].ID, third.Alerts[0].ID, "the same alert, now as a repeat")
+	require.Equal(t, intake.OutcomeDuplicate, third.Alerts[0].Outcome)
+}
