@@ -1,6 +1,7 @@
 // Command quell is Quell's single binary: the server (`quell serve`), the admin verbs that
-// work on a data directory (`quell migrate`, `quell user create`, `quell audit verify`) and the
-// client verbs that talk to a server through its API (`quell login`, `quell incident …`).
+// work on a data directory or database (`quell migrate`, `quell user create`, `quell audit
+// verify`, `quell backup`, `quell restore`), the intake load generator (`quell bench intake`)
+// and the client verbs that talk to a server through its API (`quell login`, `quell incident …`).
 package main
 
 import (

@@ -20,6 +20,7 @@ import (
 // addServerCommands adds the verbs that run the server or work on its data directory.
 func addServerCommands(root *cobra.Command, e env) {
 	root.AddCommand(serveCmd(e), migrateCmd(e), benchCmd(e))
+	root.AddCommand(backupCmd(e), restoreCmd(e))
 	users := cli.UserCommand(root)
 	if users == nil {
 		users = group(root, "user", "Manage users")
@@ -91,23 +92,34 @@ jobs in flight get --shutdown-timeout to finish.`,
 }
 
 func migrateCmd(e env) *cobra.Command {
+	var from, to string
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Create or upgrade the database in a data directory",
+		Short: "Create or upgrade the database in a data directory, or move it to PostgreSQL",
 		Long: `Apply the database migrations the data directory's database lacks, Quell's own and
 the job queue's, and print what was applied. quell serve does the same on start;
-run this to upgrade ahead of a start or to prepare a data directory.`,
-		Example: "  quell migrate --data /var/lib/quell",
-		Args:    cobra.NoArgs,
+run this to upgrade ahead of a start or to prepare a data directory.
+
+With --from and --to, copy the SQLite installation in the data directory --from into
+the empty PostgreSQL database --to instead, in one transaction, and verify the audit
+chain there. Stop the server first. See docs/operations.md.`,
+		Example: `  quell migrate --data /var/lib/quell
+  quell migrate --from /var/lib/quell --to 'postgres://quell@db.internal:5432/quell'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd, e)
 			if err != nil {
 				return err
 			}
+			if from != "" || to != "" {
+				return migrateToPostgres(cmd, e, cfg, from, to)
+			}
 			return app.Migrate(cmd.Context(), cfg.Data, e.stdout, adminLogger(cfg, e))
 		},
 	}
 	config.RegisterFlags(cmd.Flags(), "data")
+	cmd.Flags().StringVar(&from, "from", "", "SQLite data directory to copy into PostgreSQL (with --to)")
+	cmd.Flags().StringVar(&to, "to", "", "empty PostgreSQL database to copy into: postgres://user@host:5432/database (with --from)")
 	return cmd
 }
 

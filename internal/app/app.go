@@ -1,11 +1,12 @@
-// Package app wires Quell's server together and runs its lifecycle: it opens the store in the
-// data directory, bootstraps the first admin, builds the use cases, the job queue and the HTTP
-// server, starts them in order and stops them in reverse order. Every resource acquired is
-// pushed on a cleanup stack, so that a failed start and a graceful stop release the same
-// things the same way.
+// Package app wires Quell's server together and runs its lifecycle: it opens the store (SQLite
+// in the data directory, or PostgreSQL), bootstraps the first admin, builds the use cases, the
+// job queue, alert intake with its listeners and the HTTP server, starts them in order and
+// stops them in reverse order. Every resource acquired is pushed on a cleanup stack, so that a
+// failed start and a graceful stop release the same things the same way.
 //
-// The admin verbs that work directly on a data directory (migrate, user create, audit verify)
-// live here too, so cmd/quell stays a thin shell around them.
+// The admin verbs that work directly on a data directory or database (migrate, the move to
+// PostgreSQL, user create, audit verify, backup, restore) live here too, so cmd/quell stays a
+// thin shell around them.
 package app
 
 import (
