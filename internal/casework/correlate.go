@@ -2,7 +2,6 @@ package casework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -41,6 +40,10 @@ type CorrelationOutcome struct {
 // muted it, joins it to the open incident that recently took an alert sharing a key (group
 // rules), or opens an incident when an open rule matches, or leaves it in the triage queue.
 // It all happens in one transaction, so a crash leaves the alerts pending for the next run.
+//
+// The inventory and the correlation keys are looked up once per organisation for the whole
+// batch; what the batch itself adds (an incident opened by one alert) is seen by the alerts
+// after it.
 func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationOutcome, error) {
 	var out CorrelationOutcome
 	var changed []*work
@@ -50,23 +53,31 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationO
 		if err != nil {
 			return err
 		}
-		byOrg := map[string][]string{}
-		works := map[string]*work{}
+		var orgs []string
+		byOrg := map[string][]alert.Alert{}
 		for _, a := range pending {
-			w := works[a.OrgID]
-			if w == nil {
-				p := access.Principal{OrgID: a.OrgID, Role: access.RoleAdmin, Username: CorrelationActor}
-				w = &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
-				works[a.OrgID] = w
-				changed = append(changed, w)
+			if byOrg[a.OrgID] == nil {
+				orgs = append(orgs, a.OrgID)
 			}
-			out.Looked++
-			if err := s.correlate(w, a, &out); err != nil {
-				return fmt.Errorf("correlate alert %s: %w", a.ID, err)
-			}
-			byOrg[a.OrgID] = append(byOrg[a.OrgID], a.ID)
+			byOrg[a.OrgID] = append(byOrg[a.OrgID], a)
 		}
-		for org, ids := range byOrg {
+		for _, org := range orgs {
+			p := access.Principal{OrgID: org, Role: access.RoleAdmin, Username: CorrelationActor}
+			w := &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
+			changed = append(changed, w)
+			alerts := byOrg[org]
+			b, err := s.newBatch(w, alerts)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, 0, len(alerts))
+			for _, a := range alerts {
+				out.Looked++
+				if err := s.correlate(w, b, a, &out); err != nil {
+					return fmt.Errorf("correlate alert %s: %w", a.ID, err)
+				}
+				ids = append(ids, a.ID)
+			}
 			if err := tx.Alerts().MarkCorrelated(ctx, org, ids); err != nil {
 				return err
 			}
@@ -87,32 +98,104 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationO
 	return out, nil
 }
 
-func (s *Service) correlate(w *work, a alert.Alert, out *CorrelationOutcome) error {
+// batch is what one correlation run knows of an organisation: the assets its alerts name and
+// the incidents that took their keys, updated as the run attaches alerts.
+type batch struct {
+	assets map[asset.Identifier][]store.AssetRef
+	hits   map[string]store.KeyHit
+}
+
+func (s *Service) newBatch(w *work, alerts []alert.Alert) (*batch, error) {
+	var ids []asset.Identifier
+	var keys []string
+	var widest time.Duration
+	for _, g := range s.rules.Group {
+		widest = max(widest, time.Duration(g.Window))
+	}
+	for i := range alerts {
+		a := &alerts[i]
+		for _, o := range a.Observables {
+			for _, t := range identifierTypes[o.Type] {
+				ids = append(ids, asset.Identifier{Type: t, Value: o.Value})
+			}
+		}
+		for _, g := range s.rules.Group {
+			keys = append(keys, g.Keys(a)...)
+		}
+	}
+	b := &batch{}
+	var err error
+	if b.assets, err = w.tx.Assets().MatchIdentifiers(w.ctx, w.p.OrgID, ids); err != nil {
+		return nil, err
+	}
+	// Asset keys are known only once assets are matched: look those up with the rest.
+	for i := range alerts {
+		for _, ref := range b.refs(&alerts[i]) {
+			keys = append(keys, "asset:"+ref.ID)
+		}
+	}
+	if b.hits, err = w.tx.Correlation().Latest(w.ctx, w.p.OrgID, keys, w.now.Add(-widest)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// refs lists the assets an alert's observables name.
+func (b *batch) refs(a *alert.Alert) []store.AssetRef {
+	var out []store.AssetRef
+	for _, o := range a.Observables {
+		for _, t := range identifierTypes[o.Type] {
+			out = append(out, b.assets[asset.Identifier{Type: t, Value: o.Value}]...)
+		}
+	}
+	return out
+}
+
+// joinable returns the open incident that took one of the alert's keys within a group rule's
+// window most recently, if any.
+func (s *Service) joinable(w *work, b *batch, a *alert.Alert) (string, bool) {
+	for _, g := range s.rules.Group {
+		since := w.now.Add(-time.Duration(g.Window))
+		best := store.KeyHit{}
+		for _, k := range g.Keys(a) {
+			if h, ok := b.hits[k]; ok && !h.SeenAt.Before(since) && h.SeenAt.After(best.SeenAt) {
+				best = h
+			}
+		}
+		if best.IncidentID != "" {
+			return best.IncidentID, true
+		}
+	}
+	return "", false
+}
+
+// remember notes in the batch that an incident took an alert's keys now.
+func (s *Service) remember(w *work, b *batch, a *alert.Alert, incidentID string) {
+	for _, g := range s.rules.Group {
+		for _, k := range g.Keys(a) {
+			b.hits[k] = store.KeyHit{IncidentID: incidentID, SeenAt: w.now}
+		}
+	}
+}
+
+func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOutcome) error {
 	if a.Status != alert.StatusNew || a.IncidentID != "" {
 		return nil
 	}
 	before := a
-	maxCrit, err := w.matchAssets(&a)
-	if err != nil {
-		return err
+	maxCrit := 0
+	for _, ref := range b.refs(&a) {
+		if !slices.Contains(a.AssetIDs, ref.ID) {
+			a.AssetIDs = append(slices.Clip(a.AssetIDs), ref.ID)
+		}
+		maxCrit = max(maxCrit, ref.Criticality)
 	}
 	a.Priority = incident.ComputePriority(a.Severity, maxCrit)
 	if a.SilenceID != "" {
 		out.Silenced++
 		return w.saveAlert(before, a)
 	}
-	for _, g := range s.rules.Group {
-		keys := g.Keys(&a)
-		if len(keys) == 0 {
-			continue
-		}
-		incID, err := w.tx.Correlation().Find(w.ctx, a.OrgID, keys, w.now.Add(-time.Duration(g.Window)))
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	if incID, ok := s.joinable(w, b, &a); ok {
 		inc, err := w.tx.Incidents().Get(w.ctx, a.OrgID, incID)
 		if err != nil {
 			return err
@@ -124,6 +207,7 @@ func (s *Service) correlate(w *work, a alert.Alert, out *CorrelationOutcome) err
 		if _, err := s.attach(w, inc, a, "correlate"); err != nil {
 			return err
 		}
+		s.remember(w, b, &a, inc.ID)
 		out.Joined++
 		return nil
 	}
@@ -141,6 +225,7 @@ func (s *Service) correlate(w *work, a alert.Alert, out *CorrelationOutcome) err
 		if _, err := s.attach(w, inc, a, "open"); err != nil {
 			return err
 		}
+		s.remember(w, b, &a, inc.ID)
 		out.Opened++
 		return nil
 	}
@@ -165,29 +250,4 @@ func (w *work) saveAlert(before, after alert.Alert) error {
 		return nil
 	}
 	return w.tx.Alerts().Update(w.ctx, after, before.Version)
-}
-
-// matchAssets fills in the inventory assets an alert's observables name and returns their
-// highest criticality (0 for none).
-func (w *work) matchAssets(a *alert.Alert) (int, error) {
-	maxCrit := 0
-	ids := slices.Clone(a.AssetIDs)
-	for _, o := range a.Observables {
-		for _, t := range identifierTypes[o.Type] {
-			found, err := w.tx.Assets().FindByIdentifier(w.ctx, a.OrgID, asset.Identifier{Type: t, Value: o.Value})
-			if err != nil {
-				return 0, err
-			}
-			for _, as := range found {
-				if !slices.Contains(ids, as.ID) {
-					ids = append(ids, as.ID)
-				}
-				maxCrit = max(maxCrit, as.Criticality)
-			}
-		}
-	}
-	if len(ids) > 0 {
-		a.AssetIDs = ids
-	}
-	return maxCrit, nil
 }

@@ -296,3 +296,28 @@ func TestIdempotencyAnswersArePruned(t *testing.T) {
 	require.Equal(t, first.Alerts[0].ID, third.Alerts[0].ID, "the same alert, now as a repeat")
 	require.Equal(t, intake.OutcomeDuplicate, third.Alerts[0].Outcome)
 }
+
+func TestABurstOpensOneIncident(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, err := e.cases.CreateAsset(e.ctx, e.admin, casework.NewAsset{Kind: asset.KindHost, Name: "dc-01", Criticality: 4,
+		Identifiers: []asset.Identifier{{Type: asset.IDHostname, Value: "dc-01"}}})
+	require.NoError(t, err)
+	// Ten different high alerts about one crown-jewel host, correlated in one run: the first
+	// opens an incident, the others join it.
+	var inputs []alert.Input
+	for i := range 10 {
+		inputs = append(inputs, alert.Input{Source: "edr", Title: fmt.Sprintf("Suspicious behaviour %d on dc-01", i), Severity: "high",
+			Observables: []alert.Observable{{Type: alert.ObsHost, Value: "dc-01"}}})
+	}
+	r := e.submit(inputs...)
+	out, err := e.cases.CorrelatePending(e.ctx, 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, out.Opened)
+	require.Equal(t, 9, out.Joined)
+	incidents := map[string]bool{}
+	for _, it := range r.Alerts {
+		incidents[e.get(it.ID).IncidentID] = true
+	}
+	require.Len(t, incidents, 1)
+}

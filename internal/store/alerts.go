@@ -126,4 +126,13 @@ type Correlation interface {
 	// Find returns the incident not yet closed that most recently took any of keys at or after
 	// since; ErrNotFound when there is none.
 	Find(ctx context.Context, orgID string, keys []string, since time.Time) (string, error)
+	// Latest is Find for each key at once: for every key taken at or after since by an
+	// incident not yet closed, the incident that took it most recently and when.
+	Latest(ctx context.Context, orgID string, keys []string, since time.Time) (map[string]KeyHit, error)
+}
+
+// KeyHit is the incident that most recently took a correlation key, and when.
+type KeyHit struct {
+	IncidentID string
+	SeenAt     time.Time
 }

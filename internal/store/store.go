@@ -284,6 +284,9 @@ type Assets interface {
 	List(ctx context.Context, f AssetFilter) (Page[asset.Asset], error)
 	// FindByIdentifier returns the assets carrying an identifier (value in canonical form).
 	FindByIdentifier(ctx context.Context, orgID string, id asset.Identifier) ([]asset.Asset, error)
+	// MatchIdentifiers finds, for many identifiers at once, the assets carrying each; an
+	// identifier no asset carries is absent from the map.
+	MatchIdentifiers(ctx context.Context, orgID string, ids []asset.Identifier) (map[asset.Identifier][]AssetRef, error)
 	// Link links an asset to an incident or changes the link's status.
 	Link(ctx context.Context, orgID string, l asset.Link) error
 	Unlink(ctx context.Context, orgID, incidentID, assetID string) error
@@ -291,6 +294,12 @@ type Assets interface {
 	Links(ctx context.Context, orgID, incidentID string) ([]asset.Link, error)
 	// IncidentsOf lists the incidents an asset was part of, with incident keys filled in.
 	IncidentsOf(ctx context.Context, orgID, assetID string) ([]asset.Link, error)
+}
+
+// AssetRef names an asset and its criticality, for matching alerts to the inventory.
+type AssetRef struct {
+	ID          string
+	Criticality int
 }
 
 // AuditFilter selects audit records, oldest first. Zero fields do not filter.

@@ -415,10 +415,14 @@ func (r correlationRepo) Remember(ctx context.Context, orgID, incidentID string,
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := r.exec(ctx, `INSERT INTO correlation_keys (org_id, key, incident_id, seen_at)
-		SELECT $1, k, $2, $3 FROM unnest($4::text[]) AS k
-		ON CONFLICT (org_id, key, incident_id) DO UPDATE SET seen_at = greatest(correlation_keys.seen_at, excluded.seen_at)`,
-		orgID, incidentID, at, keys)
+	t, ns := splitTime(at)
+	cond := "(excluded.seen_at, excluded.seen_at_ns) > (correlation_keys.seen_at, correlation_keys.seen_at_ns)"
+	_, err := r.exec(ctx, `INSERT INTO correlation_keys (org_id, key, incident_id, seen_at, seen_at_ns)
+		SELECT $1, k, $2, $3, $4 FROM unnest($5::text[]) AS k
+		ON CONFLICT (org_id, key, incident_id) DO UPDATE SET
+			seen_at = CASE WHEN `+cond+` THEN excluded.seen_at ELSE correlation_keys.seen_at END,
+			seen_at_ns = CASE WHEN `+cond+` THEN excluded.seen_at_ns ELSE correlation_keys.seen_at_ns END`,
+		orgID, incidentID, t, ns, keys)
 	return err
 }
 
@@ -426,13 +430,39 @@ func (r correlationRepo) Find(ctx context.Context, orgID string, keys []string, 
 	if len(keys) == 0 {
 		return "", store.ErrNotFound
 	}
+	sinceAt, sinceNS := splitTime(since)
 	var id string
 	err := r.queryRow(ctx, `SELECT c.incident_id FROM correlation_keys c
 		JOIN incidents i ON i.org_id = c.org_id AND i.id = c.incident_id
-		WHERE c.org_id = $1 AND c.key = ANY($2) AND c.seen_at >= $3 AND i.phase <> 'closed'
-		ORDER BY c.seen_at DESC LIMIT 1`, []any{orgID, keys, since}, &id)
+		WHERE c.org_id = $1 AND c.key = ANY($2) AND (c.seen_at, c.seen_at_ns) >= ($3, $4) AND i.phase <> 'closed'
+		ORDER BY c.seen_at DESC, c.seen_at_ns DESC LIMIT 1`, []any{orgID, keys, sinceAt, sinceNS}, &id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", store.ErrNotFound
 	}
 	return id, err
+}
+
+func (r correlationRepo) Latest(ctx context.Context, orgID string, keys []string, since time.Time) (map[string]store.KeyHit, error) {
+	out := map[string]store.KeyHit{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	sinceAt, sinceNS := splitTime(since)
+	rows, err := r.pgTx.Query(ctx, `SELECT DISTINCT ON (c.key) c.key, c.incident_id, c.seen_at, c.seen_at_ns FROM correlation_keys c
+		JOIN incidents i ON i.org_id = c.org_id AND i.id = c.incident_id
+		WHERE c.org_id = $1 AND c.key = ANY($2) AND (c.seen_at, c.seen_at_ns) >= ($3, $4) AND i.phase <> 'closed'
+		ORDER BY c.key, c.seen_at DESC, c.seen_at_ns DESC`, orgID, keys, sinceAt, sinceNS)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var hit store.KeyHit
+		if err := rows.Scan(dest(&key, &hit.IncidentID, tcol(&hit.SeenAt))...); err != nil {
+			return nil, r.mapErr(err)
+		}
+		out[key] = hit
+	}
+	return out, r.mapErr(rows.Err())
 }

@@ -178,3 +178,36 @@ func (r assetRepo) IncidentsOf(ctx context.Context, orgID, assetID string) ([]as
 	return scanList(ctx, r.tx, scanLink, linkSelect+" WHERE l.org_id = $1 AND l.asset_id = $2 ORDER BY l.incident_id DESC",
 		orgID, assetID)
 }
+
+func (r assetRepo) MatchIdentifiers(ctx context.Context, orgID string, ids []asset.Identifier) (map[asset.Identifier][]store.AssetRef, error) {
+	out := map[asset.Identifier][]store.AssetRef{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	wanted := map[asset.Identifier]bool{}
+	var values []string
+	for _, id := range ids {
+		if !wanted[id] {
+			wanted[id] = true
+			values = append(values, id.Value)
+		}
+	}
+	rows, err := r.pgTx.Query(ctx, `SELECT DISTINCT ai.type, ai.value, a.id, a.criticality FROM asset_identifiers ai
+		JOIN assets a ON a.org_id = ai.org_id AND a.id = ai.asset_id
+		WHERE ai.org_id = $1 AND ai.value = ANY($2) ORDER BY a.id`, orgID, values)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id asset.Identifier
+		var ref store.AssetRef
+		if err := rows.Scan(&id.Type, &id.Value, &ref.ID, &ref.Criticality); err != nil {
+			return nil, r.mapErr(err)
+		}
+		if wanted[id] {
+			out[id] = append(out[id], ref)
+		}
+	}
+	return out, r.mapErr(rows.Err())
+}

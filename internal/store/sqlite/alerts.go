@@ -423,3 +423,40 @@ func (r correlationRepo) Find(ctx context.Context, orgID string, keys []string, 
 	}
 	return id, mapErr(err)
 }
+
+func (r correlationRepo) Latest(ctx context.Context, orgID string, keys []string, since time.Time) (map[string]store.KeyHit, error) {
+	out := map[string]store.KeyHit{}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), 500)]
+		keys = keys[len(chunk):]
+		args := []any{orgID}
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		args = append(args, tm(since))
+		rows, err := r.query(ctx, `SELECT c.key, c.incident_id, c.seen_at FROM correlation_keys c
+			JOIN incidents i ON i.org_id = c.org_id AND i.id = c.incident_id
+			WHERE c.org_id = ? AND c.key IN (`+placeholders(len(chunk))+`) AND c.seen_at >= ? AND i.phase <> 'closed'`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var key string
+			var hit store.KeyHit
+			if err := rows.Scan(&key, &hit.IncidentID, timeCol{&hit.SeenAt}); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			if prev, ok := out[key]; !ok || hit.SeenAt.After(prev.SeenAt) {
+				out[key] = hit
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}

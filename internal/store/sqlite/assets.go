@@ -166,3 +166,47 @@ func (r assetRepo) IncidentsOf(ctx context.Context, orgID, assetID string) ([]as
 	return scanList(ctx, r.tx, scanLink, linkSelect+" WHERE l.org_id = ? AND l.asset_id = ? ORDER BY l.incident_id DESC",
 		orgID, assetID)
 }
+
+func (r assetRepo) MatchIdentifiers(ctx context.Context, orgID string, ids []asset.Identifier) (map[asset.Identifier][]store.AssetRef, error) {
+	out := map[asset.Identifier][]store.AssetRef{}
+	wanted := map[asset.Identifier]bool{}
+	values := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !wanted[id] {
+			wanted[id] = true
+			values = append(values, id.Value)
+		}
+	}
+	for len(values) > 0 {
+		chunk := values[:min(len(values), 500)]
+		values = values[len(chunk):]
+		args := []any{orgID}
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		rows, err := r.query(ctx, `SELECT DISTINCT ai.type, ai.value, a.id, a.criticality FROM asset_identifiers ai
+			JOIN assets a ON a.org_id = ai.org_id AND a.id = ai.asset_id
+			WHERE ai.org_id = ? AND ai.value IN (`+placeholders(len(chunk))+`) ORDER BY a.id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id asset.Identifier
+			var ref store.AssetRef
+			if err := rows.Scan(&id.Type, &id.Value, &ref.ID, &ref.Criticality); err != nil {
+				rows.Close()
+				return nil, mapErr(err)
+			}
+			if wanted[id] {
+				out[id] = append(out[id], ref)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quell-ir/quell/internal/alert"
+	"github.com/quell-ir/quell/internal/asset"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
 )
@@ -25,6 +26,8 @@ var intakeTests = []struct {
 	{"IntakeSources", testIntakeSources},
 	{"Idempotency", testIdempotency},
 	{"Correlation", testCorrelation},
+	{"CorrelationLatest", testCorrelationLatest},
+	{"AssetMatchIdentifiers", testAssetMatchIdentifiers},
 }
 
 // newAlert returns a stored-shape alert of the organisation, not yet stored.
@@ -479,5 +482,64 @@ func testAlertIngestMany(t *testing.T, e *env) {
 	}))
 	require.Empty(t, get(e, func(tx store.Tx) (map[string]string, error) {
 		return tx.Alerts().FindBySourceRefs(ctx, e.org("b").ID, "suricata", []string{"ref-1"})
+	}))
+}
+
+func testCorrelationLatest(t *testing.T, e *env) {
+	ctx := e.ctx
+	a, b := e.org("a"), e.org("b")
+	older := e.incident(a.ID, "Older")
+	newer := e.incident(a.ID, "Newer")
+	closed := e.incident(a.ID, "Closed", func(i *incident.Incident) { i.Phase = incident.PhaseClosed })
+	theirs := e.incident(b.ID, "Theirs")
+	e.write(func(tx store.Tx) error {
+		c := tx.Correlation()
+		require.NoError(t, c.Remember(ctx, a.ID, older.ID, []string{"ip:1", "asset:A"}, at(0)))
+		require.NoError(t, c.Remember(ctx, a.ID, newer.ID, []string{"ip:1"}, at(10)))
+		require.NoError(t, c.Remember(ctx, a.ID, closed.ID, []string{"asset:A", "dom:x"}, at(20)))
+		return c.Remember(ctx, b.ID, theirs.ID, []string{"ip:1", "sha:z"}, at(30))
+	})
+	hits := get(e, func(tx store.Tx) (map[string]store.KeyHit, error) {
+		return tx.Correlation().Latest(ctx, a.ID, []string{"ip:1", "asset:A", "dom:x", "sha:z", "none"}, at(-60))
+	})
+	require.Equal(t, map[string]store.KeyHit{
+		"ip:1":    {IncidentID: newer.ID, SeenAt: at(10)},
+		"asset:A": {IncidentID: older.ID, SeenAt: at(0)},
+	}, hits, "the newest open incident per key; closed ones and other organisations' are left out")
+	hits = get(e, func(tx store.Tx) (map[string]store.KeyHit, error) {
+		return tx.Correlation().Latest(ctx, a.ID, []string{"ip:1", "asset:A"}, at(5))
+	})
+	require.Equal(t, map[string]store.KeyHit{"ip:1": {IncidentID: newer.ID, SeenAt: at(10)}}, hits, "outside the window")
+	require.Empty(t, get(e, func(tx store.Tx) (map[string]store.KeyHit, error) {
+		return tx.Correlation().Latest(ctx, a.ID, nil, at(-60))
+	}))
+}
+
+func testAssetMatchIdentifiers(t *testing.T, e *env) {
+	ctx := e.ctx
+	a, b := e.org("a"), e.org("b")
+	web := e.asset(a.ID, "web", func(x *asset.Asset) {
+		x.Criticality = 3
+		x.Identifiers = []asset.Identifier{{Type: asset.IDHostname, Value: "web-01"}, {Type: asset.IDIP, Value: "10.0.0.5"}}
+	})
+	twin := e.asset(a.ID, "twin", func(x *asset.Asset) {
+		x.Criticality = 4
+		x.Identifiers = []asset.Identifier{{Type: asset.IDIP, Value: "10.0.0.5"}}
+	})
+	e.asset(b.ID, "theirs", func(x *asset.Asset) {
+		x.Identifiers = []asset.Identifier{{Type: asset.IDHostname, Value: "web-01"}}
+	})
+	ip := asset.Identifier{Type: asset.IDIP, Value: "10.0.0.5"}
+	host := asset.Identifier{Type: asset.IDHostname, Value: "web-01"}
+	got := get(e, func(tx store.Tx) (map[asset.Identifier][]store.AssetRef, error) {
+		return tx.Assets().MatchIdentifiers(ctx, a.ID, []asset.Identifier{ip, host, {Type: asset.IDUsername, Value: "web-01"}, ip,
+			{Type: asset.IDIP, Value: "10.9.9.9"}})
+	})
+	require.Equal(t, map[asset.Identifier][]store.AssetRef{
+		ip:   {{ID: web.ID, Criticality: 3}, {ID: twin.ID, Criticality: 4}},
+		host: {{ID: web.ID, Criticality: 3}},
+	}, got, "the type must match too; other organisations' assets are not seen")
+	require.Empty(t, get(e, func(tx store.Tx) (map[asset.Identifier][]store.AssetRef, error) {
+		return tx.Assets().MatchIdentifiers(ctx, a.ID, nil)
 	}))
 }

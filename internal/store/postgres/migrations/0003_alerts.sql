@@ -91,6 +91,7 @@ CREATE TABLE correlation_keys (
     key         text COLLATE "C" NOT NULL,
     incident_id text COLLATE "C" NOT NULL,
     seen_at     timestamptz NOT NULL,
+    seen_at_ns  smallint NOT NULL,
     PRIMARY KEY (org_id, key, incident_id),
     FOREIGN KEY (org_id, incident_id) REFERENCES incidents (org_id, id)
 );
