@@ -153,7 +153,12 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	a.cases = casework.New(st, casework.Options{Logger: logger, Events: publisher, Rules: rules, CheckSource: intake.CheckSource})
+	obl, err := loadObligations(cfg.Obligations)
+	if err != nil {
+		return nil, err
+	}
+	a.cases = casework.New(st, casework.Options{Logger: logger, Events: publisher, Rules: rules, CheckSource: intake.CheckSource,
+		Obligations: obl.rules, SLA: obl.policy})
 	a.auth = auth.New(st, auth.Options{Logger: logger, SessionTTL: cfg.SessionTTL})
 
 	// The job queue must be ready to enqueue before anything writes.

@@ -20,6 +20,7 @@ import (
 	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/audit"
 	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/obligation"
 	"github.com/quell-ir/quell/internal/store"
 )
 
@@ -46,6 +47,7 @@ type Service struct {
 	rules  *alert.Rules
 	// checkSource validates an intake source's format and mapping.
 	checkSource func(format, mapping string) error
+	clocks      *clocks
 }
 
 // Publisher is told which incidents a use case changed, once the change has committed, so
@@ -68,6 +70,10 @@ type Options struct {
 	// CheckSource validates the format and mapping of a new intake source; by default any
 	// format in alert.Formats without a mapping is accepted.
 	CheckSource func(format, mapping string) error
+	// Obligations and SLA are the regulatory rules and the SLA policy of the clocks; the shipped
+	// defaults (obligation.DefaultRules, obligation.DefaultPolicy) when nil.
+	Obligations *obligation.RuleSet
+	SLA         *obligation.Policy
 }
 
 // New returns a Service on st.
@@ -93,7 +99,7 @@ func New(st store.Store, opts Options) *Service {
 		}
 	}
 	return &Service{store: st, now: opts.Now, log: opts.Logger, events: opts.Events, rules: opts.Rules,
-		checkSource: opts.CheckSource}
+		checkSource: opts.CheckSource, clocks: newClocks(opts.Obligations, opts.SLA)}
 }
 
 // NewID returns a new sortable unique id.
@@ -117,7 +123,10 @@ func (s *Service) write(ctx context.Context, p access.Principal, fn func(w *work
 	var last *work
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		last = &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
-		return fn(last)
+		if err := fn(last); err != nil {
+			return err
+		}
+		return s.afterClockChanges(last)
 	})
 	if err == nil && s.events != nil && last != nil {
 		for _, c := range last.changes {

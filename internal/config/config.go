@@ -56,8 +56,19 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// AllowUnsafeSync trades durability of the last commits before a power failure for write
 	// speed (SQLite synchronous=NORMAL). Only for tests, benchmarks and throwaway data.
-	AllowUnsafeSync bool   `yaml:"allow_unsafe_sync"`
-	Intake          Intake `yaml:"intake"`
+	AllowUnsafeSync bool        `yaml:"allow_unsafe_sync"`
+	Intake          Intake      `yaml:"intake"`
+	Obligations     Obligations `yaml:"obligations"`
+}
+
+// Obligations configures the incident clocks (docs/obligations.md).
+type Obligations struct {
+	// Rules is a YAML file of obligation rules layered over the shipped ones; empty uses the
+	// shipped rules alone.
+	Rules string `yaml:"rules"`
+	// SLA is a YAML file of SLA targets per severity replacing the shipped policy; empty uses
+	// the shipped policy.
+	SLA string `yaml:"sla"`
 }
 
 // Intake tunes alert intake (docs/intake.md).

@@ -91,6 +91,10 @@ func Routes() []Route {
 
 		{"GET", "/api/v1/incidents/{key}/tasks", v, "An incident's tasks", "tasks", nil, nil, []incident.Task{}, ok, (*Server).listIncidentTasks},
 		{"POST", "/api/v1/incidents/{key}/tasks", resp, "Add a task", "tasks", nil, casework.NewTask{}, incident.Task{}, created, (*Server).addTask},
+		{"GET", "/api/v1/incidents/{key}/obligations", v, "An incident's SLA and regulatory clocks, triggers and submissions", "obligations", nil, nil, IncidentClocks{}, ok, (*Server).getIncidentClocks},
+		{"POST", "/api/v1/incidents/{key}/triggers", resp, "Record a trigger that starts regulatory clocks", "obligations", nil, casework.NewTrigger{}, store.ObligationTrigger{}, created, (*Server).recordTrigger},
+		{"POST", "/api/v1/incidents/{key}/submissions", resp, "Log a submission for an obligation", "obligations", nil, casework.NewSubmission{}, store.ObligationSubmission{}, created, (*Server).logSubmission},
+		{"GET", "/api/v1/obligations/rules", v, "The obligation rules in force (aids, not legal advice)", "obligations", nil, nil, ObligationRules{}, ok, (*Server).obligationRules},
 		{"GET", "/api/v1/tasks", v, "Tasks across incidents", "tasks", []string{"assignee", "status", "overdue", "incident", "cursor", "limit"}, nil, store.Page[incident.Task]{}, ok, (*Server).findTasks},
 		{"GET", "/api/v1/tasks/{id}", v, "A task", "tasks", nil, nil, incident.Task{}, ok, (*Server).getTask},
 		{"PATCH", "/api/v1/tasks/{id}", resp, "Change a task", "tasks", nil, casework.TaskPatch{}, incident.Task{}, ok, (*Server).updateTask},

@@ -14,6 +14,10 @@
 //
 // Both end in casework, which writes an overdue note at most once per task, however many
 // times and in whatever order the two jobs run.
+//
+//   - incident_clocks (casework.ClockArgs): enqueued when an incident is created or its
+//     milestones, severity, triggers or submissions change, scheduled at the next SLA or
+//     obligation deadline; notes each breach once and schedules the next (clocks.go).
 package jobs
 
 import (
@@ -146,6 +150,9 @@ func riverConfig(cases *casework.Service, opts Options, log *slog.Logger) (*rive
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if err := river.AddWorkerSafely(workers, &SweepWorker{Cases: cases, Batch: opts.SweepBatch, Log: log}); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if err := addClockWorker(workers, cases, log); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	// River requires the cooldown between fetches not to exceed the poll interval.

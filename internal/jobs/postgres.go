@@ -40,7 +40,9 @@ func NewPostgres(ctx context.Context, host PostgresHost, cases *casework.Service
 	if _, err := lock.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
 		return nil, fmt.Errorf("jobs: wait for other nodes' migrations: %w", err)
 	}
-	defer func() { _, _ = lock.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey) }()
+	defer func() {
+		_, _ = lock.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
+	}()
 	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(opts.Logger)})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: migrator: %w", err)

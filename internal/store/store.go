@@ -67,6 +67,7 @@ type Tx interface {
 	IntakeSources() IntakeSources
 	Idempotency() Idempotency
 	Correlation() Correlation
+	Obligations() Obligations
 }
 
 // Page is one page of a list and the cursor of the next page ("" on the last page).

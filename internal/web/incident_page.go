@@ -76,6 +76,8 @@ type incidentPage struct {
 	Preview template.HTML
 	// TaskNotice says why an inline change to a task was not saved.
 	TaskNotice string
+	// Clocks are the SLA and regulatory clocks (clocks.go).
+	Clocks *clocksView
 }
 
 // LiveKey asks for a refresh when this incident changes.
@@ -158,6 +160,9 @@ func (srv *Server) loadIncident(ctx context.Context, rq *request, key string, q 
 		return nil, err
 	}
 	ip.group(tasks)
+	if ip.Clocks, err = srv.loadClocks(ctx, rq, key); err != nil {
+		return nil, err
+	}
 
 	kinds, _ := pick(q["kind"], incident.EntryKinds)
 	tl, err := srv.cases.ListTimeline(ctx, rq.p, key, store.TimelineFilter{Kinds: kinds, Cursor: q.Get("after"), Limit: timelinePageSize})

@@ -68,6 +68,8 @@ func (srv *Server) table() []route {
 		{"POST", "/incidents/{key}/members", responder, srv.setMember},
 		{"POST", "/incidents/{key}/milestones", responder, srv.correctMilestone},
 		{"POST", "/incidents/{key}/tasks", responder, srv.addTask},
+		{"POST", "/incidents/{key}/triggers", responder, srv.recordTrigger},
+		{"POST", "/incidents/{key}/submissions", responder, srv.logSubmission},
 		{"POST", "/incidents/{key}/notes", responder, srv.addNote},
 		{"POST", "/incidents/{key}/timeline", responder, srv.addEntry},
 		{"POST", "/incidents/{key}/assets", responder, srv.linkAsset},

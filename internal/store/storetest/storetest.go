@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchHostile", testSearchHostile},
 	}
 	tests = append(tests, intakeTests...)
+	tests = append(tests, obligationTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
