@@ -107,6 +107,7 @@ else the file written by "quell login".`,
 		c.incidentCmd(), c.taskCmd(), c.noteCmd(), c.timelineCmd(), c.assetCmd(),
 		c.userCmd(), c.tokenCmd(), c.auditCmd(), c.searchCmd(),
 	)
+	root.AddCommand(c.playbookCmd())
 	return root
 }
 
