@@ -196,6 +196,9 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 	} else if cfg.Admin.Password != "" {
 		logger.Info("admin.password is ignored: the installation already has users")
 	}
+	if err := a.loadPlaybooks(ctx, cfg.Playbooks.Dir, logger); err != nil {
+		return nil, err
+	}
 	if err := a.startListeners(ctx, cfg, logger); err != nil {
 		return nil, err
 	}

@@ -196,6 +196,12 @@ func (s *Service) UpdateIncident(ctx context.Context, p access.Principal, key st
 		if err := w.audit("incident.update", "incident", inc.ID, inc.ID, diff); err != nil {
 			return err
 		}
+		// Playbooks (playbooks.go): a new type gets the playbook that fits it.
+		if _, retyped := diff["type"]; retyped {
+			if err := s.applySelected(w, inc, AppliedOnType); err != nil {
+				return err
+			}
+		}
 		out, err = w.detail(inc)
 		return err
 	})

@@ -48,6 +48,8 @@ type Service struct {
 	// checkSource validates an intake source's format and mapping.
 	checkSource func(format, mapping string) error
 	clocks      *clocks
+	// playbooks caches parsed playbook versions (playbooks.go).
+	playbooks playbookCache
 }
 
 // Publisher is told which incidents a use case changed, once the change has committed, so
@@ -124,6 +126,9 @@ func (s *Service) write(ctx context.Context, p access.Principal, fn func(w *work
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		last = &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
 		if err := fn(last); err != nil {
+			return err
+		}
+		if err := s.afterPlaybookChanges(last); err != nil {
 			return err
 		}
 		return s.afterClockChanges(last)

@@ -59,6 +59,14 @@ type Config struct {
 	AllowUnsafeSync bool        `yaml:"allow_unsafe_sync"`
 	Intake          Intake      `yaml:"intake"`
 	Obligations     Obligations `yaml:"obligations"`
+	Playbooks       Playbooks   `yaml:"playbooks"`
+}
+
+// Playbooks configures playbooks as code (docs/playbooks.md).
+type Playbooks struct {
+	// Dir holds playbook files (*.yaml, *.yml) loaded at start into the default organisation,
+	// each as a new version when its content changed; empty loads none.
+	Dir string `yaml:"dir"`
 }
 
 // Obligations configures the incident clocks (docs/obligations.md).

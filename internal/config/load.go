@@ -88,6 +88,8 @@ var settings = []setting{
 			}
 			return nil
 		}, get: func(c Config) string { return strings.Join(c.Intake.SMTP.Recipients, ",") }},
+	{key: "playbooks.dir", env: "QUELL_PLAYBOOKS", flag: "playbooks", usage: "directory of playbook files loaded at start into the default organisation",
+		set: func(c *Config, v string) error { c.Playbooks.Dir = v; return nil }, get: func(c Config) string { return c.Playbooks.Dir }},
 	{key: "allow_unsafe_sync", env: "QUELL_ALLOW_UNSAFE_SYNC", flag: "allow-unsafe-sync", bool: true,
 		usage: "faster, less durable SQLite writes: only for tests and throwaway data",
 		set: func(c *Config, v string) error {

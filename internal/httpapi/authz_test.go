@@ -16,6 +16,8 @@ import (
 	"github.com/quell-ir/quell/internal/httpapi"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/intake"
+	"github.com/quell-ir/quell/internal/plan"
+	"github.com/quell-ir/quell/internal/store"
 )
 
 // reach says what a route's path names, which decides who gets 404 for it.
@@ -83,6 +85,14 @@ var authzPolicy = map[string]policy{
 	"POST /api/v1/incidents/{key}/triggers":              {access.RoleResponder, incidentObject, `{"name":"classified_major","note":"matrix"}`, ""},
 	"POST /api/v1/incidents/{key}/submissions":           {access.RoleResponder, incidentObject, `{"obligation":"gdpr-art33","reference":"matrix"}`, ""},
 	"GET /api/v1/obligations/rules":                      {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/schemas/playbook.json":                  {httpapi.Public, noObject, "", ""},
+	"GET /api/v1/playbooks":                              {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/playbooks/{id}":                         {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/playbooks/{id}/versions":                {access.RoleViewer, noObject, "", ""},
+	"PUT /api/v1/playbooks/{id}":                         {access.RoleLead, noObject, `{"source":"id: phishing\nname: Matrix\nversion: 2\nroles: [commander]\nphases:\n  identification:\n    steps:\n      - id: a\n        title: A\n        role: commander\n"}`, ""},
+	"POST /api/v1/playbooks/lint":                        {access.RoleViewer, noObject, `{"source":"id: matrix\n"}`, ""},
+	"GET /api/v1/incidents/{key}/playbooks":              {access.RoleViewer, incidentObject, "", ""},
+	"POST /api/v1/incidents/{key}/playbooks":             {access.RoleResponder, incidentObject, `{"playbook":"phishing"}`, ""},
 	"GET /api/v1/tasks":                                  {access.RoleViewer, noObject, "", ""},
 	"GET /api/v1/tasks/{id}":                             {access.RoleViewer, incidentObject, "", ""},
 	"PATCH /api/v1/tasks/{id}":                           {access.RoleResponder, incidentObject, `{"status":"in_progress"}`, ""},
@@ -117,6 +127,28 @@ var authzPolicy = map[string]policy{
 	"DELETE /api/v1/intake-sources/{id}":                 {access.RoleAdmin, orgObject, "", ""},
 	"GET /api/v1/audit":                                  {access.RoleViewer, noObject, "", ""},
 	"GET /api/v1/search":                                 {access.RoleViewer, noObject, "", ""},
+
+	"GET /api/v1/plan":             {access.RoleViewer, noObject, "", ""},
+	"PUT /api/v1/plan":             {access.RoleLead, noObject, `{"content":{"title":"Matrix plan","review_months":6}}`, ""},
+	"GET /api/v1/plan/versions":    {access.RoleViewer, noObject, "", ""},
+	"POST /api/v1/plan/approve":    {access.RoleLead, noObject, `{}`, ""},
+	"GET /api/v1/plan/export":      {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/contacts":         {access.RoleViewer, noObject, "", ""},
+	"POST /api/v1/contacts":        {access.RoleResponder, noObject, `{"name":"Matrix"}`, ""},
+	"GET /api/v1/contacts/{id}":    {access.RoleViewer, orgObject, "", ""},
+	"PUT /api/v1/contacts/{id}":    {access.RoleResponder, orgObject, `{"name":"Matrix edit"}`, ""},
+	"DELETE /api/v1/contacts/{id}": {access.RoleResponder, orgObject, "", ""},
+	"GET /api/v1/teams":            {access.RoleViewer, noObject, "", ""},
+	"POST /api/v1/teams":           {access.RoleResponder, noObject, `{"name":"Matrix"}`, ""},
+	"GET /api/v1/teams/{id}":       {access.RoleViewer, orgObject, "", ""},
+	"PUT /api/v1/teams/{id}":       {access.RoleResponder, orgObject, `{"name":"Matrix edit"}`, ""},
+	"DELETE /api/v1/teams/{id}":    {access.RoleResponder, orgObject, "", ""},
+	"GET /api/v1/rosters":          {access.RoleViewer, noObject, "", ""},
+	"POST /api/v1/rosters":         {access.RoleResponder, noObject, `{"role":"scribe","week":"2030-W10","users":["vera"]}`, ""},
+	"GET /api/v1/rosters/suggest":  {access.RoleViewer, noObject, "", ""},
+	"GET /api/v1/rosters/{id}":     {access.RoleViewer, orgObject, "", ""},
+	"PUT /api/v1/rosters/{id}":     {access.RoleResponder, orgObject, `{"role":"scribe","week":"2030-W11","users":["vera"]}`, ""},
+	"DELETE /api/v1/rosters/{id}":  {access.RoleResponder, orgObject, "", ""},
 }
 
 // objects are the ids a path is filled with: one set on an ordinary incident, one on a
@@ -126,6 +158,8 @@ type objects struct {
 	// alert belongs to the incident (or to none, for the open one); silence and source are
 	// the organisation's.
 	alert, silence, source string
+	// contact, team and roster are the organisation's people records.
+	contact, team, roster string
 }
 
 type principal struct {
@@ -185,6 +219,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 	open.alert, closed.alert = receipt.Alerts[0].ID, receipt.Alerts[1].ID
 	for _, o := range []*objects{&open, &closed} {
 		o.silence, o.source = sil.ID, src.ID
+	}
+	// A plan in each organisation (the other one's is its own), and one contact, team and roster.
+	e.call("PUT", "/api/v1/plan", e.admin, casework.PlanRequest{Content: plan.Content{Title: "Matrix"}}, http.StatusOK, nil)
+	e.call("PUT", "/api/v1/plan", other, casework.PlanRequest{Content: plan.Content{Title: "Other"}}, http.StatusOK, nil)
+	var contact store.Contact
+	e.call("POST", "/api/v1/contacts", e.admin, casework.ContactRequest{Name: "Matrix"}, http.StatusCreated, &contact)
+	var team store.Team
+	e.call("POST", "/api/v1/teams", e.admin, casework.TeamRequest{Name: "Matrix", Members: []string{contact.ID}}, http.StatusCreated, &team)
+	var roster store.Roster
+	e.call("POST", "/api/v1/rosters", e.admin, casework.RosterRequest{Role: incident.RoleScribe, Week: "2030-W10", Contacts: []string{contact.ID}},
+		http.StatusCreated, &roster)
+	for _, o := range []*objects{&open, &closed} {
+		o.contact, o.team, o.roster = contact.ID, team.ID, roster.ID
 	}
 	var host asset.Asset
 	e.call("POST", "/api/v1/assets", e.admin, casework.NewAsset{Kind: asset.KindHost, Name: "h", Criticality: 2}, http.StatusCreated, &host)
@@ -310,6 +357,14 @@ func fillPath(pattern string, o objects, assetID, tokenID string) string {
 		idFor = o.silence
 	case strings.HasPrefix(pattern, "/api/v1/intake-sources/"):
 		idFor = o.source
+	case strings.HasPrefix(pattern, "/api/v1/contacts/"):
+		idFor = o.contact
+	case strings.HasPrefix(pattern, "/api/v1/teams/"):
+		idFor = o.team
+	case strings.HasPrefix(pattern, "/api/v1/rosters/"):
+		idFor = o.roster
+	case strings.HasPrefix(pattern, "/api/v1/playbooks/"):
+		idFor = "phishing" // built in: every organisation has it
 	}
 	return strings.NewReplacer("{key}", o.key, "{id}", idFor, "{user}", "vera", "{token}", tokenID,
 		"{role}", "scribe", "{milestone}", "occurred_at", "{format}", "quell").Replace(pattern)

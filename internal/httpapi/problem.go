@@ -13,6 +13,7 @@ import (
 	"github.com/quell-ir/quell/internal/auth"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/playbook"
 	"github.com/quell-ir/quell/internal/store"
 	"github.com/quell-ir/quell/internal/validation"
 )
@@ -27,6 +28,8 @@ type Problem struct {
 	Errors   []FieldError `json:"errors,omitempty"`
 	// Unmet lists the required tasks that block a phase exit.
 	Unmet []incident.Task `json:"unmet,omitempty"`
+	// Messages are the lint messages of a refused playbook.
+	Messages []playbook.Message `json:"messages,omitempty"`
 	// retryAfter, in seconds, becomes a Retry-After header.
 	retryAfter int
 }
@@ -67,8 +70,13 @@ func problemFor(err error) Problem {
 		limited *auth.RateLimitedError
 		serr    *statusError
 		maxErr  *http.MaxBytesError
+		pbErr   *playbook.InvalidError
 	)
 	switch {
+	case errors.As(err, &pbErr):
+		p := newP(http.StatusBadRequest, publicText(pbErr))
+		p.Messages = pbErr.Messages
+		return p
 	case errors.As(err, &verr):
 		p := newP(http.StatusBadRequest, "The request has a field that is not valid.")
 		fe := FieldError{Pointer: verr.Pointer, Detail: verr.Detail}

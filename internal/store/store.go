@@ -68,6 +68,9 @@ type Tx interface {
 	Idempotency() Idempotency
 	Correlation() Correlation
 	Obligations() Obligations
+	Plans() Plans
+	People() People
+	Playbooks() Playbooks
 }
 
 // Page is one page of a list and the cursor of the next page ("" on the last page).

@@ -38,7 +38,9 @@ func TestBrowserScreens(t *testing.T) {
 
 	run(t, ctx, "a laptop screen", chromedp.EmulateViewport(1280, 800))
 	signInBrowser(t, ctx, e, "cora", pw)
-	require.Contains(t, textOf(t, ctx, "#overdue-h"), "1", "the overdue task is counted")
+	// The demo's overdue tasks: one added by hand, and those of the playbooks applied when the
+	// incidents were opened (due from detection, hours ago).
+	require.Regexp(t, `[1-9]`, textOf(t, ctx, "#overdue-h"), "the overdue tasks are counted")
 	require.Contains(t, textOf(t, ctx, "#nocmd-h"), "1", "the incident without a commander is counted")
 	requireNoInjection(t, ctx, "dashboard")
 	requireContrast(t, ctx, "dashboard")

@@ -78,6 +78,8 @@ type incidentPage struct {
 	TaskNotice string
 	// Clocks are the SLA and regulatory clocks (clocks.go).
 	Clocks *clocksView
+	// Playbooks are the applied playbooks and the form to apply one (playbooks.go).
+	Playbooks *playbooksView
 }
 
 // LiveKey asks for a refresh when this incident changes.
@@ -161,6 +163,9 @@ func (srv *Server) loadIncident(ctx context.Context, rq *request, key string, q 
 	}
 	ip.group(tasks)
 	if ip.Clocks, err = srv.loadClocks(ctx, rq, key); err != nil {
+		return nil, err
+	}
+	if ip.Playbooks, err = srv.loadPlaybooks(ctx, rq, key); err != nil {
 		return nil, err
 	}
 

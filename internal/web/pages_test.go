@@ -145,6 +145,8 @@ func TestEveryPageRenders(t *testing.T) {
 		"/admin/orgs", "/admin/audit", "/admin/audit?after=5", "/incidents/" + restricted.Key,
 		"/alerts", "/alerts?status=all&silenced=any&severity=high&source=suricata&q=beacon&observable=203.0.113.7",
 		"/alerts/" + al[2].ID, "/silences", "/silences?alert=" + al[2].ID, "/admin/intake",
+		"/playbooks", "/playbooks/ransomware", "/playbooks/ransomware?version=1", "/playbooks/new", "/playbooks/ransomware/edit",
+		"/plan", "/plan/edit", "/contacts", "/teams", "/rosters", "/rosters?role=commander",
 	}
 	for _, p := range pages {
 		visit(admin, p, http.StatusOK)

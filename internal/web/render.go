@@ -143,7 +143,7 @@ func (srv *Server) render(w http.ResponseWriter, r *http.Request, rq *request, s
 
 // navOf names the navigation section a path belongs to.
 func navOf(p string) string {
-	for _, s := range []string{"incidents", "assets", "admin", "account", "search"} {
+	for _, s := range []string{"incidents", "assets", "playbooks", "admin", "account", "search"} {
 		if p == "/"+s || strings.HasPrefix(p, "/"+s+"/") {
 			return s
 		}

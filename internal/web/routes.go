@@ -44,6 +44,7 @@ func (srv *Server) table() []route {
 	const (
 		viewer    = access.RoleViewer
 		responder = access.RoleResponder
+		lead      = access.RoleLead
 		admin     = access.RoleAdmin
 	)
 	return []route{
@@ -70,6 +71,7 @@ func (srv *Server) table() []route {
 		{"POST", "/incidents/{key}/tasks", responder, srv.addTask},
 		{"POST", "/incidents/{key}/triggers", responder, srv.recordTrigger},
 		{"POST", "/incidents/{key}/submissions", responder, srv.logSubmission},
+		{"POST", "/incidents/{key}/playbooks", responder, srv.applyPlaybook},
 		{"POST", "/incidents/{key}/notes", responder, srv.addNote},
 		{"POST", "/incidents/{key}/timeline", responder, srv.addEntry},
 		{"POST", "/incidents/{key}/assets", responder, srv.linkAsset},
@@ -96,6 +98,31 @@ func (srv *Server) table() []route {
 		{"GET", "/assets/{id}", viewer, srv.assetPage},
 		{"GET", "/assets/{id}/edit", responder, srv.editAssetPage},
 		{"POST", "/assets/{id}", responder, srv.updateAsset},
+
+		{"GET", "/playbooks", viewer, srv.playbookList},
+		{"GET", "/playbooks/new", lead, srv.newPlaybookPage},
+		{"POST", "/playbooks", lead, srv.savePlaybook},
+		{"GET", "/playbooks/{id}", viewer, srv.playbookPage},
+		{"GET", "/playbooks/{id}/edit", lead, srv.editPlaybookPage},
+		{"POST", "/playbooks/{id}", lead, srv.savePlaybook},
+
+		{"GET", "/plan", viewer, srv.planPage},
+		{"GET", "/plan/edit", access.RoleLead, srv.editPlanPage},
+		{"POST", "/plan", access.RoleLead, srv.savePlan},
+		{"POST", "/plan/approve", access.RoleLead, srv.approvePlan},
+		{"GET", "/plan/export", viewer, srv.exportPlan},
+		{"GET", "/contacts", viewer, srv.contactList},
+		{"POST", "/contacts", responder, srv.saveContact},
+		{"POST", "/contacts/{id}", responder, srv.saveContact},
+		{"POST", "/contacts/{id}/archive", responder, srv.archiveContact},
+		{"GET", "/teams", viewer, srv.teamList},
+		{"POST", "/teams", responder, srv.saveTeam},
+		{"POST", "/teams/{id}", responder, srv.saveTeam},
+		{"POST", "/teams/{id}/archive", responder, srv.archiveTeam},
+		{"GET", "/rosters", viewer, srv.rosterList},
+		{"POST", "/rosters", responder, srv.saveRoster},
+		{"POST", "/rosters/{id}", responder, srv.saveRoster},
+		{"POST", "/rosters/{id}/archive", responder, srv.archiveRoster},
 
 		{"GET", "/account", viewer, srv.accountPage},
 		{"POST", "/account/password", viewer, srv.changePassword},

@@ -115,8 +115,14 @@ func testAlertIngest(t *testing.T, e *env) {
 	// The source's own id finds the alert, within its organisation and source only.
 	ref := get(e, func(tx store.Tx) (string, error) { return tx.Alerts().FindBySourceRef(ctx, a.ID, "suricata", "sid-77") })
 	require.Equal(t, id, ref)
-	e.notFound(func(tx store.Tx) error { _, err := tx.Alerts().FindBySourceRef(ctx, b.ID, "suricata", "sid-77"); return err })
-	e.notFound(func(tx store.Tx) error { _, err := tx.Alerts().FindBySourceRef(ctx, a.ID, "wazuh", "sid-77"); return err })
+	e.notFound(func(tx store.Tx) error {
+		_, err := tx.Alerts().FindBySourceRef(ctx, b.ID, "suricata", "sid-77")
+		return err
+	})
+	e.notFound(func(tx store.Tx) error {
+		_, err := tx.Alerts().FindBySourceRef(ctx, a.ID, "wazuh", "sid-77")
+		return err
+	})
 	e.notFound(func(tx store.Tx) error { _, err := tx.Alerts().FindBySourceRef(ctx, a.ID, "suricata", ""); return err })
 
 	// Resolving closes the open alert; a repeat after that opens a new one; Bump no longer applies.
@@ -382,7 +388,9 @@ func testIdempotency(t *testing.T, e *env) {
 	a, b := e.org("a"), e.org("b")
 	e.notFound(func(tx store.Tx) error { _, err := tx.Idempotency().Get(ctx, a.ID, "k1"); return err })
 	e.write(func(tx store.Tx) error { return tx.Idempotency().Put(ctx, a.ID, "k1", []byte(`{"first":true}`), at(0)) })
-	e.write(func(tx store.Tx) error { return tx.Idempotency().Put(ctx, a.ID, "k1", []byte(`{"first":false}`), at(1)) })
+	e.write(func(tx store.Tx) error {
+		return tx.Idempotency().Put(ctx, a.ID, "k1", []byte(`{"first":false}`), at(1))
+	})
 	e.write(func(tx store.Tx) error { return tx.Idempotency().Put(ctx, a.ID, "k2", []byte(`{}`), at(10)) })
 	require.Equal(t, []byte(`{"first":true}`), get(e, func(tx store.Tx) ([]byte, error) { return tx.Idempotency().Get(ctx, a.ID, "k1") }))
 	e.notFound(func(tx store.Tx) error { _, err := tx.Idempotency().Get(ctx, b.ID, "k1"); return err })

@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	tests = append(tests, intakeTests...)
 	tests = append(tests, obligationTests...)
+	tests = append(tests, planTests...)
+	tests = append(tests, playbookTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
