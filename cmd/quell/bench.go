@@ -63,6 +63,7 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 			}
 			defer os.RemoveAll(scratch)
 			rawDB := ""
+			var idleChecks []func(context.Context) (bool, error)
 			switch {
 			case len(urls) == 0:
 				if nodes < 1 || (nodes > 1 && db == "") {
@@ -83,10 +84,11 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 					serverDB, rawDB = s, r
 				}
 				for i := range nodes {
-					stop, u, tok, err := embeddedServer(ctx, filepath.Join(scratch, fmt.Sprintf("node%d", i)), serverDB, i == 0)
+					stop, u, tok, a, err := embeddedServer(ctx, filepath.Join(scratch, fmt.Sprintf("node%d", i)), serverDB, i == 0)
 					if err != nil {
 						return err
 					}
+					idleChecks = append(idleChecks, a.CorrelationIdle)
 					defer stop()
 					urls = append(urls, u)
 					if i == 0 {
@@ -133,7 +135,18 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 			fmt.Fprintf(out, "\n%-12s %-13s %6s %5s %10s %10s %8s %8s %8s  %s\n", "scenario", "format", "batch", "conc",
 				"req/s", "alerts/s", "p50 ms", "p95 ms", "p99 ms", "failed")
 			best := 0.0
-			for _, sc := range scenarios {
+			for i, sc := range scenarios {
+				if i > 0 && len(idleChecks) > 0 {
+					// Start each scenario from a quiet server: the alerts of the last one
+					// correlated, as they would be between bursts.
+					began := time.Now()
+					if err := waitIdle(ctx, idleChecks, 3*time.Minute); err != nil {
+						return err
+					}
+					if d := time.Since(began); d > time.Second {
+						fmt.Fprintf(out, "%-12s (correlating the previous scenario's alerts took %.1fs)\n", "", d.Seconds())
+					}
+				}
 				res, err := loadgen.Run(ctx, loadgen.Target{URLs: urls, Tokens: tokens}, sc)
 				if err != nil {
 					return err
@@ -234,17 +247,17 @@ const benchAdminPassword = "bench-admin-password-1"
 
 // embeddedServer starts a server on data (or on the PostgreSQL database db) and returns how to
 // stop it, its URL and, when login is set, an admin token.
-func embeddedServer(ctx context.Context, data, db string, login bool) (stop func(), url, token string, err error) {
+func embeddedServer(ctx context.Context, data, db string, login bool) (stop func(), url, token string, a *app.App, err error) {
 	cfg := config.Default()
 	cfg.Data, cfg.Listen, cfg.DB = data, "127.0.0.1:0", db
 	cfg.Admin.Password = benchAdminPassword
 	cfg.Log.Level = "error"
-	a, err := app.New(cfg, app.NewLogger(cfg.Log, io.Discard), app.WithStdout(io.Discard))
+	a, err = app.New(cfg, app.NewLogger(cfg.Log, io.Discard), app.WithStdout(io.Discard))
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", nil, err
 	}
 	if err := a.Start(ctx); err != nil {
-		return nil, "", "", err
+		return nil, "", "", nil, err
 	}
 	stop = func() {
 		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -252,7 +265,7 @@ func embeddedServer(ctx context.Context, data, db string, login bool) (stop func
 		_ = a.Stop(c)
 	}
 	if !login {
-		return stop, a.URL(), "", nil
+		return stop, a.URL(), "", a, nil
 	}
 	var tok struct {
 		Secret string `json:"secret"`
@@ -260,9 +273,9 @@ func embeddedServer(ctx context.Context, data, db string, login bool) (stop func
 	if err := benchPost(ctx, a.URL()+"/api/v1/auth/token", "", map[string]string{"username": "admin",
 		"password": benchAdminPassword, "name": "bench", "scope": "admin"}, &tok); err != nil {
 		stop()
-		return nil, "", "", err
+		return nil, "", "", nil, err
 	}
-	return stop, a.URL(), tok.Secret, nil
+	return stop, a.URL(), tok.Secret, a, nil
 }
 
 // benchSource creates an intake source for a format and returns its token.
@@ -297,4 +310,30 @@ func benchPost(ctx context.Context, url, token string, body, out any) error {
 		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
 	}
 	return json.Unmarshal(data, out)
+}
+
+// waitIdle waits until every check reports idle, or fails after limit.
+func waitIdle(ctx context.Context, checks []func(context.Context) (bool, error), limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		idle := true
+		for _, c := range checks {
+			ok, err := c(ctx)
+			if err != nil {
+				return err
+			}
+			idle = idle && ok
+		}
+		if idle {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("alerts still awaited correlation after %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -113,3 +113,15 @@ func (a *App) ListenerAddrs() (syslogUDP, syslogTCP, smtp net.Addr) {
 	}
 	return syslogUDP, syslogTCP, smtp
 }
+
+// CorrelationIdle reports whether no alert awaits correlation, for tools that measure intake
+// and want each measurement to start from a quiet server.
+func (a *App) CorrelationIdle(ctx context.Context) (bool, error) {
+	var pending []alert.Alert
+	err := a.store.Read(ctx, func(tx store.Tx) error {
+		var err error
+		pending, err = tx.Alerts().Pending(ctx, 1)
+		return err
+	})
+	return len(pending) == 0, err
+}

@@ -22,11 +22,12 @@ type Correlator struct {
 	done     chan struct{}
 }
 
-// NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 500),
-// at least every interval (default 1s).
+// NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 100),
+// at least every interval (default 1s). Batches are kept small because each holds the
+// database's writer while it runs: intake commits wait behind at most one of them.
 func NewCorrelator(fn CorrelateFunc, batch int, interval time.Duration, log *slog.Logger) *Correlator {
 	if batch <= 0 {
-		batch = 500
+		batch = 100
 	}
 	if interval <= 0 {
 		interval = time.Second
