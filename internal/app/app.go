@@ -208,6 +208,7 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	a.registerIntakeMetrics()
 	api := httpapi.New(httpapi.Config{
 		MaxBodyBytes:  cfg.MaxBodyBytes,
 		SecureCookies: cfg.Secure(),

@@ -65,6 +65,7 @@ func TestStartServeStop(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "go_goroutines", "Go runtime metrics are registered")
 	require.Contains(t, body, "process_", "process metrics are registered")
+	require.Contains(t, body, "quell_intake_alerts_new_total", "intake metrics are registered")
 
 	// The first start prints the URL and the generated admin password, once.
 	banner := out.String()
