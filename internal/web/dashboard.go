@@ -115,7 +115,10 @@ func (srv *Server) countOpen(ctx context.Context, rq *request, d *dashboardPage)
 
 // withoutCommander returns the open incidents, among the most urgent, that nobody commands.
 func (srv *Server) withoutCommander(ctx context.Context, p access.Principal) ([]incident.Incident, int, error) {
-	page, err := srv.cases.ListIncidents(ctx, p, store.IncidentFilter{Phases: workingPhases, Sort: store.SortPriority, Limit: commanderCheckLimit})
+	// Open rather than the working phases: the same incidents, and the stores keep an index of
+	// open incidents by priority, so the closed ones (most of them) are not read.
+	open := true
+	page, err := srv.cases.ListIncidents(ctx, p, store.IncidentFilter{Open: &open, Sort: store.SortPriority, Limit: commanderCheckLimit})
 	if err != nil {
 		return nil, 0, err
 	}

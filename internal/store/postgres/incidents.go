@@ -188,9 +188,9 @@ func (r incidentRepo) List(ctx context.Context, f store.IncidentFilter) (store.P
 	order := " ORDER BY " + strings.Join(keys, " DESC, ") + " DESC LIMIT "
 	var items []incident.Incident
 	var err error
-	switch tq := tsQuery(f.Query); {
-	case tq != "":
-		items, err = r.search(ctx, f.OrgID, w, org, tq, order, limit)
+	switch terms := searchTermsOf(f.Query); {
+	case len(terms) > 0:
+		items, err = r.search(ctx, f.OrgID, w, org, terms, order, limit)
 	case strings.TrimSpace(f.Query) != "":
 		return page, nil // nothing searchable: nothing matches
 	default:
@@ -217,8 +217,8 @@ func (r incidentRepo) List(ctx context.Context, f store.IncidentFilter) (store.P
 func (r incidentRepo) Count(ctx context.Context, f store.IncidentFilter) (int, error) {
 	w, org := incidentWhere(f)
 	planned := false
-	if tq := tsQuery(f.Query); tq != "" {
-		w.add(textMatches(org, "to_tsquery('simple', "+w.arg(tq)+")", false))
+	if terms := searchTermsOf(f.Query); len(terms) > 0 {
+		w.add("i.id IN (" + newDocQuery(w, terms).matches(org) + ")")
 		planned = true
 	} else if strings.TrimSpace(f.Query) != "" {
 		return 0, nil
@@ -232,6 +232,9 @@ func (r incidentRepo) Count(ctx context.Context, f store.IncidentFilter) (int, e
 	return n, err
 }
 
+// closedPhase is incident.PhaseClosed as an SQL literal.
+const closedPhase = "'" + string(incident.PhaseClosed) + "'"
+
 // incidentWhere builds the conditions of an incident filter on the alias i, all but the search
 // (f.Query, see search.go), and returns them with the placeholder of the organisation.
 func incidentWhere(f store.IncidentFilter) (*where, string) {
@@ -242,10 +245,13 @@ func incidentWhere(f store.IncidentFilter) (*where, string) {
 	in(w, "i.severity", f.Severities)
 	in(w, "i.type", f.Types)
 	if f.Open != nil {
+		// The phase is written out, not a parameter, so that the index of open incidents
+		// (incidents_open_priority, whose condition this is) can serve the list whatever the
+		// plan.
 		if *f.Open {
-			w.add("i.phase <> " + w.arg(string(incident.PhaseClosed)))
+			w.add("i.phase <> " + closedPhase)
 		} else {
-			w.add("i.phase = " + w.arg(string(incident.PhaseClosed)))
+			w.add("i.phase = " + closedPhase)
 		}
 	}
 	if f.Assignee != "" {

@@ -106,8 +106,22 @@ func migrate(ctx context.Context, db beginner, fsys fs.FS, log *slog.Logger) ([]
 		known = ms[len(ms)-1].version
 	}
 	var newest int
+	done := map[int]bool{}
 	err = inMigrationTx(ctx, db, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest)
+		rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			done[v] = true
+			newest = max(newest, v)
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read schema version: %w", err)
@@ -118,10 +132,12 @@ func migrate(ctx context.Context, db beginner, fsys fs.FS, log *slog.Logger) ([]
 	}
 	var applied []int
 	for _, m := range ms {
-		if m.version <= newest {
+		// Every missing version is applied, not only those above the newest: a migration
+		// numbered below one that shipped first still runs.
+		if done[m.version] {
 			continue
 		}
-		done := false
+		ran := false
 		err := inMigrationTx(ctx, db, func(tx pgx.Tx) error {
 			// Another node may have applied it while this one waited for the lock.
 			var n int
@@ -137,13 +153,13 @@ func migrate(ctx context.Context, db beginner, fsys fs.FS, log *slog.Logger) ([]
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version); err != nil {
 				return fmt.Errorf("record version: %w", err)
 			}
-			done = true
+			ran = true
 			return nil
 		})
 		if err != nil {
 			return applied, fmt.Errorf("postgres: migration %d %w", m.version, err)
 		}
-		if done {
+		if ran {
 			log.Info("applied migration", "version", m.version, "file", m.name)
 			applied = append(applied, m.version)
 		}

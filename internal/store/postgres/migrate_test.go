@@ -184,3 +184,24 @@ func TestMissingSchema(t *testing.T) {
 	require.ErrorContains(t, err, "no schema to create tables in")
 	require.ErrorContains(t, err, "quell_no_such_schema")
 }
+
+// A migration numbered below one a database already has (two lines of work that landed in the
+// other order) is still applied.
+func TestMigrateFillsAGap(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := rawPool(t, pgtest.DSN(t))
+	fsys := fstest.MapFS{
+		"0001_first.sql": {Data: []byte("CREATE TABLE first (x integer);")},
+		"0003_third.sql": {Data: []byte("CREATE TABLE third (x integer);")},
+	}
+	applied, err := migrate(ctx, pool, fsys, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 3}, applied)
+	fsys["0002_second.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE second (x integer);")}
+	applied, err = migrate(ctx, pool, fsys, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{2}, applied)
+	require.Equal(t, []int{1, 2, 3}, versions(t, pool))
+	require.True(t, tableExists(t, pool, "second"))
+}

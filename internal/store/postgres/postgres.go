@@ -46,9 +46,13 @@
 // # Full-text search
 //
 // Incidents, tasks, notes and timeline entries carry a generated tsvector column with a GIN
-// index, in the 'simple' configuration (words lower-cased, not stemmed). What users type is
-// turned into a tsquery that always parses, the last word matching as a prefix; searches are
-// planned for the words searched, and bound the work a common word costs (search.go).
+// index, in the 'simple' configuration (words lower-cased, not stemmed), which the search
+// endpoint reads. The full-text filter of incident lists reads a search document per incident
+// instead (incident_search, or the bounded parts of an incident with a long timeline in
+// incident_search_parts), kept by triggers (migrations/0002_incident_search.sql). What users
+// type is turned into a tsquery that always parses, the last word matching as a prefix;
+// searches are planned for the words searched, and bound the work a common word costs
+// (search.go).
 //
 // # Durability
 //
@@ -83,9 +87,9 @@ type Options struct {
 	// data, never for acknowledged data.
 	AllowUnsafeFsync bool
 
-	// denseProbe overrides how many matches in one table make a word common to a list's search
-	// and to Search (see denseProbe and Search in search.go); tests lower it to take those
-	// paths on little data.
+	// denseProbe overrides how many matching incidents make a list's search common, and how
+	// many matches in one table make a word common to Search (see denseProbe and Search in
+	// search.go); tests lower it to take those paths on little data.
 	denseProbe int
 }
 

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -69,103 +68,114 @@ func searchTerms(input string) []string {
 // (plannedArgs: never a cached generic plan), so that PostgreSQL's statistics on the words
 // choose between the GIN index (rare words) and a scan that stops early (common ones); and
 // each bounds the rows it reads where it can.
+//
+// The full-text filter of incident lists reads the incidents' search documents
+// (migrations/0002_incident_search.sql): a short incident's one document in incident_search,
+// a long incident's parts in incident_search_parts. An incident matches when its document
+// holds every word, or, for a long incident, each word is in one of its parts.
 
 const (
-	// denseProbe is how many matches in one table make a list's search common (textMatchIDs).
-	denseProbe = 5000
+	// denseProbe is how many matching incidents make a list's search common (matchingIDs).
+	denseProbe = 2000
 	// denseWindow is how many incidents, in list order, a common search tests one by one
 	// before it falls back to collecting every match.
 	denseWindow = 2000
 )
 
-// textMatchIDs returns the ids of the organisation's incidents that match the tsquery text tq
-// themselves or through their tasks, notes or timeline entries; or common true, and no ids,
-// when one of those tables has at least Store.denseProbe matches. It reads at most that many
-// matches of each table, largest table first, and stops at the first that has them.
-func (t *tx) textMatchIDs(ctx context.Context, orgID, tq string) (ids []string, common bool, err error) {
-	tables := []struct{ name, incident string }{
-		{"timeline", "incident_id"}, {"notes", "incident_id"}, {"tasks", "incident_id"}, {"incidents", "id"},
+// docQuery holds the tsquery expressions of a search, as placeholders of a statement's
+// arguments: all, every word ANDed, and each word on its own.
+type docQuery struct {
+	all   string
+	words []string
+}
+
+// newDocQuery adds the tsqueries of the search terms to the arguments of w.
+func newDocQuery(w *where, terms []string) docQuery {
+	q := docQuery{all: "to_tsquery('simple', " + w.arg(strings.Join(terms, " & ")) + ")"}
+	for _, t := range terms {
+		q.words = append(q.words, "to_tsquery('simple', "+w.arg(t)+")")
 	}
-	// CASE WHEN cardinality(m0.a) >= $3 THEN NULL ELSE (SELECT CASE WHEN cardinality(m1.a) … END
-	// FROM (SELECT ARRAY(…) AS a) m1) END, nested: PostgreSQL reads a table only when the ones
-	// before it had fewer matches.
-	var all []string
-	for i := range tables {
-		all = append(all, fmt.Sprintf("m%d.a", i))
+	return q
+}
+
+// matches is a statement listing the ids of the organisation's (placeholder org) incidents
+// that match, once each.
+func (q docQuery) matches(org string) string {
+	var long []string
+	for _, word := range q.words {
+		long = append(long, "SELECT incident_id FROM incident_search_parts WHERE org_id = "+org+" AND search @@ "+word)
 	}
-	expr := "ARRAY(SELECT DISTINCT unnest(" + strings.Join(all, " || ") + "))"
-	for i := len(tables) - 1; i >= 0; i-- {
-		tb := tables[i]
-		expr = fmt.Sprintf("(SELECT CASE WHEN cardinality(m%d.a) >= $3 THEN NULL ELSE %s END FROM (SELECT ARRAY("+
-			"SELECT %s FROM %s WHERE org_id = $1 AND search @@ to_tsquery('simple', $2) LIMIT $3) AS a) m%d)",
-			i, expr, tb.incident, tb.name, i)
+	return "SELECT incident_id FROM incident_search WHERE org_id = " + org + " AND search @@ " + q.all +
+		"\n\t\tUNION ALL (" + strings.Join(long, " INTERSECT ") + ")"
+}
+
+// ownMatch is the condition that incident i matches, tested through its own rows: a short
+// incident's document, read by id (a scalar subquery, so that the GIN index, which would
+// gather every match of the words, is not used), else each word in one of a long incident's
+// parts (OFFSET 0 keeps the parts read by incident).
+func (q docQuery) ownMatch() string {
+	var long []string
+	for _, word := range q.words {
+		long = append(long, "EXISTS (SELECT 1 FROM (SELECT p.search FROM incident_search_parts p WHERE p.incident_id = i.id"+
+			" OFFSET 0) p WHERE p.search @@ "+word+")")
 	}
-	var found *[]string
-	if err := t.queryRow(ctx, "SELECT "+expr, plannedArgs([]any{orgID, tq, t.store.denseProbe}), &found); err != nil {
-		return nil, false, err
+	return "coalesce((SELECT s.search @@ " + q.all + " FROM incident_search s WHERE s.incident_id = i.id), " +
+		strings.Join(long, " AND ") + ")"
+}
+
+// searchTermsOf returns the terms of a search's tsquery: each word quoted, the last one a
+// prefix; none when nothing is searchable.
+func searchTermsOf(input string) []string {
+	terms := searchTerms(input)
+	if len(terms) > 0 {
+		terms[len(terms)-1] += ":*"
 	}
-	if found == nil {
-		return nil, true, nil
-	}
-	return *found, false, nil
+	return terms
+}
+
+// matchingIDs returns the ids of up to most+1 of the organisation's incidents that hold every
+// term.
+func (t *tx) matchingIDs(ctx context.Context, orgID string, terms []string, most int) ([]string, error) {
+	w := &where{}
+	org := w.arg(orgID)
+	q := newDocQuery(w, terms)
+	var ids []string
+	err := t.queryRow(ctx, "SELECT ARRAY(SELECT incident_id FROM ("+q.matches(org)+") m LIMIT "+w.arg(most+1)+")",
+		plannedArgs(w.args), &ids)
+	return ids, err
 }
 
 // search runs a list filtered by a search: w holds the other conditions (org is the
-// organisation's placeholder), tq the text of the tsquery, order the ORDER BY … LIMIT clause
+// organisation's placeholder), terms the search's terms, order the ORDER BY … LIMIT clause
 // without its count.
 //
-// A rare word's matching incidents are collected first (textMatchIDs) and looked up by id,
-// which costs what the matches cost. A common word tests the next denseWindow incidents in list
-// order one by one, through each incident's own rows, and is done when they hold a page: for a
-// word found everywhere this reads a few dozen incidents. When they do not (a common word found
-// in few incidents, such as a host name all over one long timeline) every match is collected.
-func (r incidentRepo) search(ctx context.Context, orgID string, w *where, org, tq, order string, limit int) ([]incident.Incident, error) {
-	ids, common, err := r.textMatchIDs(ctx, orgID, tq)
+// A rare search's matching incidents are collected first (matchingIDs) and looked up by id,
+// which costs what the matches cost. A common one tests the next denseWindow incidents in
+// list order one by one, each by its own document, and is done when they hold a page: for a
+// word found everywhere this reads a few dozen incidents. When they do not (a common word
+// found with rare filters) every match is collected.
+func (r incidentRepo) search(ctx context.Context, orgID string, w *where, org string, terms []string, order string, limit int) ([]incident.Incident, error) {
+	ids, err := r.matchingIDs(ctx, orgID, terms, r.store.denseProbe)
 	switch {
 	case err != nil:
 		return nil, err
-	case !common && len(ids) == 0:
+	case len(ids) == 0:
 		return nil, nil
-	case !common:
+	case len(ids) <= r.store.denseProbe:
 		w.add("i.id = ANY (" + w.arg(ids) + "::text[])")
 		return scanList(ctx, r.tx, scanIncident, "SELECT "+incidentCols+" FROM incidents i"+w.sql()+order+strconv.Itoa(limit+1),
 			plannedArgs(w.args)...)
 	}
-	q := "to_tsquery('simple', " + w.arg(tq) + ")"
+	q := newDocQuery(w, terms)
 	items, err := scanList(ctx, r.tx, scanIncident, "SELECT "+incidentCols+" FROM (SELECT * FROM incidents i"+
-		w.sql()+order+strconv.Itoa(denseWindow)+") i WHERE "+ownMatch(org, q)+order+strconv.Itoa(limit+1),
+		w.sql()+order+strconv.Itoa(denseWindow)+") i WHERE "+q.ownMatch()+order+strconv.Itoa(limit+1),
 		plannedArgs(w.args)...)
 	if err != nil || len(items) > limit {
 		return items, err
 	}
-	w.add(textMatches(org, q, true))
+	w.add("i.id = ANY (ARRAY(" + q.matches(org) + "))")
 	return scanList(ctx, r.tx, scanIncident, "SELECT "+incidentCols+" FROM incidents i"+w.sql()+order+strconv.Itoa(limit+1),
 		plannedArgs(w.args)...)
-}
-
-// ownMatch is the condition that incident i matches the tsquery expression q in its title or
-// summary or in one of its tasks, notes or timeline entries, tested through the incident's
-// own rows (OFFSET 0 keeps PostgreSQL from hashing every match of a table instead).
-func ownMatch(org, q string) string {
-	child := func(table string) string {
-		return `EXISTS (SELECT 1 FROM ` + table + ` c WHERE c.incident_id = i.id AND c.org_id = ` + org +
-			` AND c.search @@ ` + q + ` OFFSET 0)`
-	}
-	return "(i.search @@ " + q + " OR " + child("tasks") + " OR " + child("notes") + " OR " + child("timeline") + ")"
-}
-
-// textMatches is the condition that incident i is among the incidents matching the tsquery
-// expression q, collected from the GIN indexes: as an array of ids to look up (array) or as a
-// hashed set (for counts).
-func textMatches(org, q string, array bool) string {
-	matches := `SELECT id FROM incidents WHERE org_id = ` + org + ` AND search @@ ` + q + `
-		UNION ALL SELECT incident_id FROM tasks WHERE org_id = ` + org + ` AND search @@ ` + q + `
-		UNION ALL SELECT incident_id FROM notes WHERE org_id = ` + org + ` AND search @@ ` + q + `
-		UNION ALL SELECT incident_id FROM timeline WHERE org_id = ` + org + ` AND search @@ ` + q
-	if array {
-		return "i.id = ANY (ARRAY(" + matches + "))"
-	}
-	return "i.id IN (" + matches + ")"
 }
 
 // searchSource is one searchable table.

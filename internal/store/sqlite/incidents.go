@@ -243,6 +243,9 @@ func (r incidentRepo) Count(ctx context.Context, f store.IncidentFilter) (int, e
 	return n, mapErr(err)
 }
 
+// closedPhase is incident.PhaseClosed as an SQL literal.
+const closedPhase = "'" + string(incident.PhaseClosed) + "'"
+
 // where builds the conditions of an incident filter on the alias i. It reports false when
 // the filter can match nothing.
 func (r incidentRepo) where(ctx context.Context, f store.IncidentFilter) (*where, bool, error) {
@@ -252,10 +255,12 @@ func (r incidentRepo) where(ctx context.Context, f store.IncidentFilter) (*where
 	in(w, "i.severity", f.Severities)
 	in(w, "i.type", f.Types)
 	if f.Open != nil {
+		// The phase is written out, not a parameter, so that the index of open incidents
+		// (incidents_open_priority, whose condition this is) can serve the list.
 		if *f.Open {
-			w.add("i.phase <> ?", string(incident.PhaseClosed))
+			w.add("i.phase <> " + closedPhase)
 		} else {
-			w.add("i.phase = ?", string(incident.PhaseClosed))
+			w.add("i.phase = " + closedPhase)
 		}
 	}
 	if f.Assignee != "" {

@@ -20,6 +20,12 @@ const maxSearchTerms = 16
 // without a letter or digit, which the tokenizer would drop, are left out; it returns "" when
 // no word is left.
 func ftsQuery(input string) string {
+	return strings.Join(ftsTerms(input, true), " AND ")
+}
+
+// ftsTerms returns the words of a search as FTS5 strings, as ftsQuery joins them; with prefix
+// set, the last one ends in a star.
+func ftsTerms(input string, prefix bool) []string {
 	// Control characters (NUL above all, which ends an FTS5 string early) separate words.
 	input = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -37,68 +43,89 @@ func ftsQuery(input string) string {
 			break
 		}
 	}
-	if len(terms) == 0 {
-		return ""
+	if prefix && len(terms) > 0 {
+		terms[len(terms)-1] += "*"
 	}
-	terms[len(terms)-1] += "*"
-	return strings.Join(terms, " AND ")
+	return terms
 }
 
-// Full-text conditions on incident lists. How best to find the incidents whose text matches
-// depends on how many there are, which only the index knows: matchQuery first collects the
-// matching incidents, up to Options.listDrivenMax of them. When that is all of them, the list
-// is read from those incidents alone; when there are more, matches are common enough that
-// walking the incidents in list order and testing each one finds a page quickly.
+// The full-text filter of incident lists reads the incidents' search documents
+// (migrations/0002_incident_search.sql): a short incident's one document in incident_search,
+// a long incident's parts in incident_search_parts. An incident matches when every word of
+// the search is in its document, or, for a long incident, each word in one of its parts.
+//
+// How best to list the matching incidents depends on how many there are, which only the index
+// knows. matchQuery first collects the organisation's matching incidents, up to
+// Options.listDrivenMax of them. When that is all of them, the list reads those incidents
+// alone; when there are more, matches are common enough that walking the incidents in list
+// order, each tested against the set of matches, fills a page soon.
 const defaultListDrivenMax = 2000
 
-// matchingIncidentsSQL lists the organisation's incidents whose text, or whose tasks', notes'
-// or timeline entries' text, matches ?1. The DISTINCT streams, so a LIMIT ends it early.
-const matchingIncidentsSQL = `SELECT DISTINCT id FROM (
-	SELECT i.id AS id FROM incidents_fts JOIN incidents i ON i.rid = incidents_fts.rowid
-		WHERE incidents_fts MATCH ?1 AND i.org_id = ?2
-	UNION ALL SELECT t.incident_id FROM tasks_fts JOIN tasks t ON t.rid = tasks_fts.rowid
-		WHERE tasks_fts MATCH ?1 AND t.org_id = ?2
-	UNION ALL SELECT n.incident_id FROM notes_fts JOIN notes n ON n.rid = notes_fts.rowid
-		WHERE notes_fts MATCH ?1 AND n.org_id = ?2
-	UNION ALL SELECT e.incident_id FROM timeline_fts JOIN timeline e ON e.rid = timeline_fts.rowid
-		WHERE timeline_fts MATCH ?1 AND e.org_id = ?2
-) LIMIT ?3`
+// matchingSQL returns a statement that lists the rowids of the incidents, of any
+// organisation, whose search documents hold every term, and its arguments. An incident is
+// listed once.
+func matchingSQL(terms []string) (string, []any) {
+	args := []any{strings.Join(terms, " AND ")}
+	var long []string
+	for _, t := range terms {
+		long = append(long, `SELECT incident_rid FROM incident_search_parts WHERE rid IN
+			(SELECT rowid FROM incident_search_parts_fts WHERE incident_search_parts_fts MATCH ?)`)
+		args = append(args, t)
+	}
+	return `SELECT rowid AS rid FROM incident_search WHERE incident_search MATCH ?
+		UNION ALL SELECT incident_rid FROM (` + strings.Join(long, " INTERSECT ") + `)`, args
+}
+
+// matchingIDs returns the rowids of up to most+1 of the organisation's incidents that hold
+// every term.
+func (r incidentRepo) matchingIDs(ctx context.Context, orgID string, terms []string, most int) ([]int64, error) {
+	q, args := matchingSQL(terms)
+	return scanList(ctx, r.tx, func(s rowScanner) (int64, error) {
+		var rid int64
+		err := s.Scan(&rid)
+		return rid, err
+	}, "SELECT m.rid FROM ("+q+") m CROSS JOIN incidents i ON i.rid = m.rid WHERE i.org_id = ? LIMIT ?",
+		append(args, orgID, most+1)...)
+}
 
 // matchQuery adds to w the condition that an incident (alias i) matches the search query. It
 // reports false when nothing can match.
+//
+// A word that matches as a prefix makes FTS5 gather the matches of every word it begins before
+// the first one comes out, so the matches are first counted without the prefix, which stops
+// after the first few thousand: when the whole words are that common, the prefix is too.
 func (r incidentRepo) matchQuery(ctx context.Context, w *where, orgID, query string) (bool, error) {
-	fq := ftsQuery(query)
-	if fq == "" {
+	whole := ftsTerms(query, false)
+	if len(whole) == 0 {
 		return false, nil
 	}
-	ids, err := scanList(ctx, r.tx, func(s rowScanner) (string, error) {
-		var id string
-		err := s.Scan(&id)
-		return id, err
-	}, matchingIncidentsSQL, fq, orgID, r.store.listDrivenMax+1)
-	switch {
-	case err != nil:
+	most := r.store.listDrivenMax
+	ids, err := r.matchingIDs(ctx, orgID, whole, most)
+	if err != nil {
 		return false, err
-	case len(ids) == 0:
-		return false, nil
-	case len(ids) <= r.store.listDrivenMax:
-		list, err := jsonText(ids)
-		if err != nil {
+	}
+	terms := ftsTerms(query, true)
+	if len(ids) <= most {
+		if ids, err = r.matchingIDs(ctx, orgID, terms, most); err != nil {
 			return false, err
 		}
-		w.add("i.id IN (SELECT value FROM json_each(?))", list)
-		return true, nil
+		switch {
+		case len(ids) == 0:
+			return false, nil
+		case len(ids) <= most:
+			list, err := jsonText(ids)
+			if err != nil {
+				return false, err
+			}
+			w.add("i.rid IN (SELECT value FROM json_each(?))", list)
+			return true, nil
+		}
 	}
-	// Each rowid set is made once per query, when first needed; an incident is then tested by
-	// its own rows. The unary + stops SQLite from driving the query from a rowid set (and
-	// sorting every match) instead of walking the incidents in list order.
-	w.add(`(+i.rid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)
-		OR EXISTS (SELECT 1 FROM tasks t WHERE t.incident_id = i.id
-			AND +t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?))
-		OR EXISTS (SELECT 1 FROM notes n WHERE n.incident_id = i.id
-			AND +n.rid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?))
-		OR EXISTS (SELECT 1 FROM timeline e WHERE e.incident_id = i.id
-			AND +e.rid IN (SELECT rowid FROM timeline_fts WHERE timeline_fts MATCH ?)))`, fq, fq, fq, fq)
+	// The set of matches is made once per query, when first needed. The unary + stops SQLite
+	// from driving the query from that set (and sorting every match) instead of walking the
+	// incidents in list order.
+	q, args := matchingSQL(terms)
+	w.add("+i.rid IN ("+q+")", args...)
 	return true, nil
 }
 

@@ -13,6 +13,11 @@
 //
 // A Write must not start another Write (the writer pool has one connection, so it would wait
 // for itself); starting a Read inside a Write is fine.
+//
+// The query planner's statistics are refreshed at Open, after the migrations, and then every
+// hour while the store is open (PRAGMA optimize, which analyses only the tables whose size
+// changed a lot since their last analysis), so that plans keep up with a database that grows
+// from nothing.
 package sqlite
 
 import (
@@ -25,6 +30,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,9 +56,15 @@ type Options struct {
 	// busyTimeout overrides how long a connection waits for a lock another process holds
 	// (default 10s); tests shorten it.
 	busyTimeout time.Duration
+	// optimizeEvery overrides how often the planner's statistics are refreshed (default
+	// hourly); tests shorten it.
+	optimizeEvery time.Duration
 }
 
-const defaultBusyTimeout = 10 * time.Second
+const (
+	defaultBusyTimeout   = 10 * time.Second
+	defaultOptimizeEvery = time.Hour
+)
 
 // JobInserter writes a durable job into the given transaction (the job queue's InsertTx).
 type JobInserter func(ctx context.Context, tx *sql.Tx, args store.JobArgs, opts store.JobOptions) error
@@ -66,6 +78,11 @@ type Store struct {
 	jobs   atomic.Pointer[JobInserter]
 
 	listDrivenMax int
+
+	// stop ends the statistics refresh that Open starts; done is closed when it has ended.
+	stop      context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,6 +101,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.busyTimeout <= 0 {
 		opts.busyTimeout = defaultBusyTimeout
+	}
+	if opts.optimizeEvery <= 0 {
+		opts.optimizeEvery = defaultOptimizeEvery
 	}
 	switch {
 	case opts.listDrivenMax == 0:
@@ -111,10 +131,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	// Keep the query planner's statistics fresh; cheap when nothing changed.
-	if _, err := writer.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002"); err != nil {
-		s.log.Warn("database optimize failed", "err", err)
-	}
+	// Statistics for what the migrations made and for tables that grew since the last start.
+	s.optimize(ctx)
 
 	reader, err := sql.Open("sqlite", dsn(path, opts, true))
 	if err != nil {
@@ -129,7 +147,37 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open readers of %s: %w", path, mapErr(err))
 	}
+	var refreshCtx context.Context
+	refreshCtx, s.stop = context.WithCancel(context.Background())
+	s.done = make(chan struct{})
+	go s.refreshStatistics(refreshCtx, opts.optimizeEvery)
 	return s, nil
+}
+
+// optimize refreshes the query planner's statistics of the tables whose size changed a lot
+// since they were last analysed, or that never were (PRAGMA optimize, checking every table,
+// since reads run on other connections than the writer), reading a bounded sample of each. It
+// is cheap when nothing changed; a failure is logged, as the store works without statistics.
+func (s *Store) optimize(ctx context.Context) {
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002"); err != nil && ctx.Err() == nil {
+		s.log.Warn("database optimize failed", "err", err)
+	}
+}
+
+// refreshStatistics runs optimize at every interval until ctx ends (at Close), on the writer
+// connection: between Writes, which it waits for like any writer.
+func (s *Store) refreshStatistics(ctx context.Context, interval time.Duration) {
+	defer close(s.done)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.optimize(ctx)
+		}
+	}
 }
 
 // dsn builds the connection string: the pragmas go in it so every pooled connection runs them.
@@ -225,8 +273,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the statistics refresh and closes both pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			s.stop()
+			<-s.done
+		}
+	})
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"Search", testSearch},
 		{"SearchHostile", testSearchHostile},
+		{"IncidentQueryFollowsChanges", testIncidentQueryFollowsChanges},
+		{"IncidentQueryAccess", testIncidentQueryAccess},
+		{"IncidentQueryLongTimeline", testIncidentQueryLongTimeline},
 	}
 	tests = append(tests, intakeTests...)
 	tests = append(tests, obligationTests...)
