@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
 )
@@ -35,6 +36,8 @@ type dashboardPage struct {
 	Recent     []incident.Incident
 	Severities []incident.Severity
 	Phases     []incident.Phase
+	// Review says when the response plan in force is due for review; overdue shows a banner.
+	Review casework.PlanReview
 }
 
 // LiveKey asks for a refresh when any incident changes.
@@ -79,6 +82,10 @@ func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request, rq *request
 	g.Go(func() error {
 		recent, err := srv.cases.ListIncidents(ctx, rq.p, store.IncidentFilter{Sort: store.SortUpdated, Limit: 8})
 		d.Recent = recent.Items
+		return err
+	})
+	g.Go(func() (err error) {
+		d.Review, err = srv.cases.PlanReview(ctx, rq.p)
 		return err
 	})
 	if err := g.Wait(); err != nil {

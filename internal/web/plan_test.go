@@ -3,13 +3,16 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/quell-ir/quell/internal/access"
+	"github.com/quell-ir/quell/internal/app"
 	"github.com/quell-ir/quell/internal/store"
+	"github.com/quell-ir/quell/internal/store/sqlite"
 )
 
 func TestPlanPages(t *testing.T) {
@@ -121,4 +124,28 @@ func TestPeoplePages(t *testing.T) {
 	resp, page = rick.post("/contacts/"+id+"/archive", nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, page)
 	require.NotContains(t, rick.page("/contacts"), "Dana")
+}
+
+func TestDashboardShowsAnOverduePlanReview(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := e.signIn("admin", adminPassword)
+	require.NotContains(t, admin.page("/"), "due for review", "no plan, no banner")
+	form := url.Values{"title": {"Plan"}, "scope": {"All systems"}, "review_months": {"6"}, "sev_critical": {"Business stopped"}}
+	resp, page := admin.post("/plan", form)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, page)
+	resp, page = admin.post("/plan/approve", url.Values{"version": {"1"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, page)
+	require.NotContains(t, admin.page("/"), "due for review", "a plan just approved is not due")
+
+	// Half a year later, as far as the plan knows.
+	st, err := sqlite.Open(t.Context(), filepath.Join(e.data, app.DatabaseFile), sqlite.Options{AllowUnsafeSync: true})
+	require.NoError(t, err)
+	_, err = st.WriterDB().ExecContext(t.Context(), "UPDATE plan_versions SET next_review = '2020-01-01T00:00:00.000000000Z' WHERE next_review IS NOT NULL")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	body := admin.page("/")
+	require.Contains(t, body, "was due for review on")
+	require.Contains(t, body, "1 January 2020")
+	require.Contains(t, body, `href="/plan"`)
 }
