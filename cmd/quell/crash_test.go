@@ -93,11 +93,11 @@ func call(t *testing.T, method, url, token string, body any, out any) int {
 	return resp.StatusCode
 }
 
-// TestIntakeSurvivesSIGKILL posts alerts from several senders while the server is killed
+// TestWritesSurviveSIGKILL posts alerts from several senders, and notes to an incident, while the server is killed
 // with SIGKILL at random moments and restarted: every alert that got a 202 is there
 // afterwards, exactly once, and the audit chain still verifies. It runs on SQLite and, when
 // QUELL_TEST_POSTGRES_DSN is set, on PostgreSQL.
-func TestIntakeSurvivesSIGKILL(t *testing.T) {
+func TestWritesSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills real servers")
 	}
@@ -123,6 +123,13 @@ func crashIntake(t *testing.T, bin, db string) {
 		n     int
 		sends int
 	)
+	// Incident updates under the same kills: each note is written with its timeline entry and
+	// audit record in one transaction, so afterwards every acknowledged note is there and no
+	// note is there without its entry (or the other way round).
+	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/api/v1/incidents", tok.Secret,
+		map[string]string{"title": "Crash test", "severity": "low", "type": "other"}, nil))
+	var notesMu sync.Mutex
+	notes := map[string]bool{} // body of every note that got a 201
 	client := &http.Client{Timeout: 5 * time.Second}
 	for round := range 4 {
 		if round > 0 {
@@ -169,6 +176,25 @@ func crashIntake(t *testing.T, bin, db string) {
 				}
 			})
 		}
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				body := fmt.Sprintf("note r%d-%d", round, i)
+				b, _ := json.Marshal(map[string]string{"body": body})
+				req, _ := http.NewRequest("POST", srv.url+"/api/v1/incidents/INC-1/notes", bytes.NewReader(b))
+				req.Header.Set("Authorization", "Bearer "+tok.Secret)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					notesMu.Lock()
+					notes[body] = true
+					notesMu.Unlock()
+				}
+			}
+		})
 		time.Sleep(time.Duration(300+rand.IntN(700)) * time.Millisecond)
 		require.NoError(t, srv.cmd.Process.Signal(syscall.SIGKILL))
 		_ = srv.cmd.Wait()
@@ -207,6 +233,32 @@ func crashIntake(t *testing.T, bin, db string) {
 		require.Equal(t, 1, c, "alert %s is stored once", ref)
 	}
 	t.Logf("%d requests sent, %d alerts acknowledged, %d stored", sends, len(ack), len(seen))
+
+	var stored []struct{ Body string }
+	require.Equal(t, http.StatusOK, call(t, "GET", srv.url+"/api/v1/incidents/INC-1/notes", tok.Secret, nil, &stored))
+	storedNotes := map[string]bool{}
+	for _, n := range stored {
+		storedNotes[n.Body] = true
+	}
+	for body := range notes {
+		require.True(t, storedNotes[body], "acknowledged note %q is stored", body)
+	}
+	entries := 0
+	cursor = ""
+	for {
+		var page struct {
+			Items []struct{ Kind, Text string }
+			Next  string
+		}
+		require.Equal(t, http.StatusOK, call(t, "GET", srv.url+"/api/v1/incidents/INC-1/timeline?kind=note&limit=500&cursor="+cursor, tok.Secret, nil, &page))
+		entries += len(page.Items)
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	require.Equal(t, len(stored), entries, "every note has its timeline entry and no entry is without its note")
+	t.Logf("%d notes acknowledged, %d stored", len(notes), len(stored))
 
 	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
 	_ = srv.cmd.Wait()
