@@ -93,9 +93,10 @@ func call(t *testing.T, method, url, token string, body any, out any) int {
 	return resp.StatusCode
 }
 
-// TestWritesSurviveSIGKILL posts alerts from several senders, and notes to an incident, while the server is killed
-// with SIGKILL at random moments and restarted: every alert that got a 202 is there
-// afterwards, exactly once, and the audit chain still verifies. It runs on SQLite and, when
+// TestWritesSurviveSIGKILL posts alerts from several senders, and notes to an incident, while
+// the server is killed with SIGKILL at random moments and restarted: every alert that got a
+// 202 is there afterwards exactly once, every acknowledged note is there with its timeline
+// entry, and the audit chain still verifies. It runs on SQLite and, when
 // QUELL_TEST_POSTGRES_DSN is set, on PostgreSQL.
 func TestWritesSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
