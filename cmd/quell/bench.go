@@ -151,7 +151,11 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 				if err != nil {
 					return err
 				}
-				best = max(best, res.AlertsPerSecond())
+				// The yardstick compares like with like: new alerts in batches, as the raw
+				// insert writes them (a storm folds repeats and is no comparison).
+				if sc.Name == "batched" || (best == 0 && sc.Fingerprints > 1) {
+					best = res.AlertsPerSecond()
+				}
 				fmt.Fprintf(out, "%-12s %-13s %6d %5d %10.0f %10.0f %8.1f %8.1f %8.1f  %s\n", sc.Name, sc.Format, sc.Batch,
 					sc.Concurrency, res.RequestsPerSecond(), res.AlertsPerSecond(), ms(res.Percentile(50)),
 					ms(res.Percentile(95)), ms(res.Percentile(99)), failures(res.Failed))
@@ -168,7 +172,9 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 				return fmt.Errorf("raw insert rate: %w", err)
 			}
 			fmt.Fprintf(out, "raw insert rate of the %s driver (%d alerts, transactions of 1000): %.0f alerts/s\n", driver, rawN, raw)
-			fmt.Fprintf(out, "best intake rate / raw insert rate: %.2f\n", best/raw)
+			if best > 0 {
+				fmt.Fprintf(out, "intake rate of new alerts in batches / raw insert rate: %.2f\n", best/raw)
+			}
 			return nil
 		},
 	}

@@ -20,7 +20,7 @@ import (
 
 // RawInsertRate measures how many alerts per second a storage driver stores when nothing but
 // the storage port stands between the caller and the database: n normalised alerts written in
-// transactions of 1000 through Alerts().Ingest, with the same settings as the server's. The
+// transactions of 1000 through Alerts().IngestMany, with the same settings as the server's. The
 // database is a fresh SQLite file in dir, or the PostgreSQL database db names (which should be
 // an empty schema). It is the yardstick for intake throughput.
 func RawInsertRate(ctx context.Context, dir, db string, n int) (float64, error) {
@@ -56,13 +56,13 @@ func RawInsertRate(ctx context.Context, dir, db string, n int) (float64, error) 
 	for len(alerts) > 0 {
 		chunk := alerts[:min(1000, len(alerts))]
 		alerts = alerts[len(chunk):]
+		items := make([]store.IngestItem, len(chunk))
+		for i, a := range chunk {
+			items[i] = store.IngestItem{Alert: a, N: 1}
+		}
 		if err := st.Write(ctx, func(tx store.Tx) error {
-			for _, a := range chunk {
-				if _, _, err := tx.Alerts().Ingest(ctx, a, 1); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err := tx.Alerts().IngestMany(ctx, items)
+			return err
 		}); err != nil {
 			return 0, err
 		}
