@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/casework"
 	"github.com/quell-ir/quell/internal/incident"
+	"github.com/quell-ir/quell/internal/obligation"
 	"github.com/quell-ir/quell/internal/store"
 )
 
@@ -38,6 +40,14 @@ type dashboardPage struct {
 	Phases     []incident.Phase
 	// Review says when the response plan in force is due for review; overdue shows a banner.
 	Review casework.PlanReview
+	// Breaches lists the open incidents (of those checked) whose SLA targets have passed.
+	Breaches []slaBreach
+}
+
+// slaBreach is an open incident with the SLAs it has breached ("acknowledge", "contain"…).
+type slaBreach struct {
+	Incident incident.Incident
+	SLAs     []string
 }
 
 // LiveKey asks for a refresh when any incident changes.
@@ -66,7 +76,7 @@ func (srv *Server) dashboard(w http.ResponseWriter, r *http.Request, rq *request
 	g, ctx := errgroup.WithContext(r.Context())
 	g.Go(func() error { return srv.countOpen(ctx, rq, &d) })
 	g.Go(func() (err error) {
-		d.NoCommander, d.Checked, err = srv.withoutCommander(ctx, rq.p)
+		d.NoCommander, d.Breaches, d.Checked, err = srv.withoutCommander(ctx, rq.p, now)
 		return err
 	})
 	g.Go(func() error {
@@ -121,23 +131,35 @@ func (srv *Server) countOpen(ctx context.Context, rq *request, d *dashboardPage)
 }
 
 // withoutCommander returns the open incidents, among the most urgent, that nobody commands.
-func (srv *Server) withoutCommander(ctx context.Context, p access.Principal) ([]incident.Incident, int, error) {
+// It also reads the same incidents' SLAs against the policy in force, for the breaches panel.
+func (srv *Server) withoutCommander(ctx context.Context, p access.Principal, now time.Time) ([]incident.Incident, []slaBreach, int, error) {
 	// Open rather than the working phases: the same incidents, and the stores keep an index of
 	// open incidents by priority, so the closed ones (most of them) are not read.
 	open := true
 	page, err := srv.cases.ListIncidents(ctx, p, store.IncidentFilter{Open: &open, Sort: store.SortPriority, Limit: commanderCheckLimit})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	var out []incident.Incident
+	var breaches []slaBreach
+	policy := srv.cases.SLAPolicy()
 	for _, inc := range page.Items {
 		d, err := srv.cases.GetIncident(ctx, p, inc.ID)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if !slices.ContainsFunc(d.Assignments, func(a incident.Assignment) bool { return a.Role == incident.RoleCommander }) {
 			out = append(out, inc)
 		}
+		var missed []string
+		for _, st := range policy.Evaluate(inc.Severity, inc.Milestones, now) {
+			if st.State == obligation.SLABreached {
+				missed = append(missed, string(st.SLA))
+			}
+		}
+		if len(missed) > 0 {
+			breaches = append(breaches, slaBreach{Incident: inc, SLAs: missed})
+		}
 	}
-	return out, len(page.Items), nil
+	return out, breaches, len(page.Items), nil
 }

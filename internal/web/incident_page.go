@@ -94,6 +94,8 @@ type phaseStep struct {
 type roleRow struct {
 	Role     incident.Role
 	Username string
+	// OnCall names who the rosters say can fill a vacant role now: users, then contacts.
+	OnCall []string
 }
 
 type taskGroup struct {
@@ -147,6 +149,21 @@ func (srv *Server) loadIncident(ctx context.Context, rq *request, key string, q 
 	}
 	ip.phases()
 	ip.roles()
+	if rq.canWrite() && ip.Incident.Phase != incident.PhaseClosed {
+		for i := range ip.Roles {
+			if ip.Roles[i].Username != "" {
+				continue
+			}
+			sug, err := srv.cases.SuggestAssignees(ctx, rq.p, ip.Roles[i].Role, time.Time{})
+			if err != nil {
+				return nil, err
+			}
+			ip.Roles[i].OnCall = append(ip.Roles[i].OnCall, sug.Users...)
+			for _, c := range sug.Contacts {
+				ip.Roles[i].OnCall = append(ip.Roles[i].OnCall, c.Name)
+			}
+		}
+	}
 	for _, m := range incident.AllMilestones {
 		ip.Milestones = append(ip.Milestones, milestoneRow{Milestone: m, At: d.Milestones.Get(m)})
 	}

@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/app"
+	"github.com/quell-ir/quell/internal/casework"
+	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
 	"github.com/quell-ir/quell/internal/store/sqlite"
 )
@@ -148,4 +151,42 @@ func TestDashboardShowsAnOverduePlanReview(t *testing.T) {
 	require.Contains(t, body, "was due for review on")
 	require.Contains(t, body, "1 January 2020")
 	require.Contains(t, body, `href="/plan"`)
+}
+
+func TestDashboardListsSLABreaches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := e.signIn("admin", adminPassword)
+	detected := time.Now().Add(-2 * time.Hour)
+	var late, fresh casework.IncidentDetail
+	e.api("POST", "/api/v1/incidents", e.admin, casework.NewIncident{Title: "Domain admin <b>compromised</b>",
+		Severity: incident.SeverityCritical, DetectedAt: &detected, OccurredAt: &detected}, http.StatusCreated, &late)
+	e.api("POST", "/api/v1/incidents", e.admin, casework.NewIncident{Title: "Laptop lost", Severity: incident.SeverityLow},
+		http.StatusCreated, &fresh)
+	body := admin.page("/")
+	i := strings.Index(body, `id="sla-h"`)
+	require.Positive(t, i)
+	panel := body[i : strings.Index(body[i:], "</section>")+i]
+	require.Contains(t, panel, late.Key, "critical and unacknowledged two hours after detection: past its 15-minute target")
+	require.Contains(t, panel, "acknowledge")
+	require.NotContains(t, panel, "contain", "its 4-hour containment target has not passed yet")
+	require.NotContains(t, panel, fresh.Key)
+	require.Contains(t, panel, "Domain admin &lt;b&gt;compromised&lt;/b&gt;")
+}
+
+func TestIncidentPageSuggestsWhoIsOnCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.addUser("rick", access.RoleResponder)
+	admin := e.signIn("admin", adminPassword)
+	now := time.Now()
+	starts, ends := now.Add(-time.Hour), now.Add(7*24*time.Hour)
+	e.api("POST", "/api/v1/rosters", e.admin, casework.RosterRequest{Role: incident.RoleCommander, Starts: &starts, Ends: &ends,
+		Users: []string{"rick"}}, http.StatusCreated, nil)
+	var inc casework.IncidentDetail
+	e.api("POST", "/api/v1/incidents", e.admin, casework.NewIncident{Title: "Roster test", Severity: incident.SeverityLow}, http.StatusCreated, &inc)
+	body := admin.page("/incidents/" + inc.Key)
+	require.Contains(t, body, "On call this week: rick", "the vacant commander role names who is on the roster")
+	e.api("PUT", "/api/v1/incidents/"+inc.Key+"/roles/commander", e.admin, casework.RoleRequest{User: "rick"}, http.StatusOK, nil)
+	require.NotContains(t, admin.page("/incidents/"+inc.Key), "On call this week: rick", "a filled role needs no suggestion")
 }
