@@ -22,7 +22,7 @@ const Module = "github.com/quell-ir/quell"
 // Domain lists the domain packages: pure types and rules. Some are planned and may not exist yet.
 var Domain = []string{
 	"internal/incident", "internal/asset", "internal/audit", "internal/access", "internal/validation",
-	"internal/alert", "internal/playbook", "internal/obligation", "internal/indicator", "internal/evidence",
+	"internal/alert", "internal/playbook", "internal/obligation", "internal/plan", "internal/indicator", "internal/evidence",
 }
 
 // Engines are the use cases, which reach storage only through the port.
