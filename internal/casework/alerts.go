@@ -14,7 +14,6 @@ import (
 	"github.com/quell-ir/quell/internal/access"
 	"github.com/quell-ir/quell/internal/alert"
 	"github.com/quell-ir/quell/internal/asset"
-	"github.com/quell-ir/quell/internal/audit"
 	"github.com/quell-ir/quell/internal/incident"
 	"github.com/quell-ir/quell/internal/store"
 )
@@ -320,18 +319,6 @@ func (s *Service) attach(w *work, inc incident.Incident, a alert.Alert, how stri
 	}
 	return a, w.audit("alert."+how, "alert", a.ID, inc.ID, map[string]any{"incident": inc.Key,
 		"status": []alert.Status{before.Status, a.Status}, "verdict": a.Verdict})
-}
-
-// timelineAt puts an entry on an incident's timeline dated when the event happened.
-func (w *work) timelineAt(incidentID string, kind incident.EntryKind, at time.Time, text string, details any) error {
-	e := incident.Entry{
-		ID: NewID(), OrgID: w.p.OrgID, IncidentID: incidentID, EventAt: at.UTC(), EventZone: "Z",
-		RecordedAt: w.now, Kind: kind, Actor: actor(w.p), Text: text, Details: audit.JSON(details),
-	}
-	if err := w.tx.Timeline().Add(w.ctx, e); err != nil {
-		return fmt.Errorf("add timeline entry: %w", err)
-	}
-	return nil
 }
 
 // NewSilence asks for a silence. StartsAt defaults to now.

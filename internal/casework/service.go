@@ -176,8 +176,14 @@ func (w *work) audit(action, objectType, objectID, incidentID string, changes an
 
 // timeline puts an entry on an incident's timeline, dated now.
 func (w *work) timeline(incidentID string, kind incident.EntryKind, text string, details any) error {
+	return w.timelineAt(incidentID, kind, w.now, text, details)
+}
+
+// timelineAt puts an entry on an incident's timeline dated when the event happened, such as an
+// alert's own time or a backdated regulatory trigger; it is recorded now.
+func (w *work) timelineAt(incidentID string, kind incident.EntryKind, at time.Time, text string, details any) error {
 	e := incident.Entry{
-		ID: NewID(), OrgID: w.p.OrgID, IncidentID: incidentID, EventAt: w.now, EventZone: "Z",
+		ID: NewID(), OrgID: w.p.OrgID, IncidentID: incidentID, EventAt: at.UTC(), EventZone: "Z",
 		RecordedAt: w.now, Kind: kind, Actor: actor(w.p), Text: text,
 	}
 	if details != nil {
