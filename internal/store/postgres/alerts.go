@@ -239,7 +239,7 @@ func alertWhere(f store.AlertFilter) *where {
 		}
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+		pattern := "%" + likePrefix(strings.ToLower(q)) // a substring, wildcards taken literally
 		w.add(`(lower(a.title) LIKE ` + w.arg(pattern) + ` ESCAPE '\' OR a.fingerprint = ` + w.arg(q) + `)`)
 	}
 	if f.Observable != "" {

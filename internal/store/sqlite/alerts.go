@@ -220,7 +220,7 @@ func alertWhere(f store.AlertFilter) *where {
 		}
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+		pattern := "%" + likePrefix(strings.ToLower(q)) // a substring, wildcards taken literally
 		w.add(`(lower(a.title) LIKE ? ESCAPE '\' OR a.fingerprint = ?)`, pattern, q)
 	}
 	if f.Observable != "" {
