@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ func benchCmd(e env) *cobra.Command {
 		rate        float64
 		only        []string
 		rawN        int
+		cpuProfile  string
 	)
 	intakeCmd := &cobra.Command{
 		Use:   "intake",
@@ -132,6 +134,17 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 				}
 				tokens[sc.Format] = t
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			fmt.Fprintf(out, "\n%-12s %-13s %6s %5s %10s %10s %8s %8s %8s  %s\n", "scenario", "format", "batch", "conc",
 				"req/s", "alerts/s", "p50 ms", "p95 ms", "p99 ms", "failed")
 			best := 0.0
@@ -188,6 +201,7 @@ QUELL_TOKEN): the command creates one intake source per format it needs.`,
 	f.Float64Var(&rate, "rate", 0, "requests per second per scenario; 0 sends as fast as the server answers")
 	f.StringSliceVar(&only, "only", nil, "run only these scenarios (comma-separated)")
 	f.IntVar(&rawN, "raw", 50_000, "alerts written for the raw insert rate")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and generator) to this file")
 	bench := &cobra.Command{Use: "bench", Short: "Measure Quell's performance on this machine"}
 	bench.AddCommand(intakeCmd)
 	return bench

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -63,60 +64,124 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// ingestAlert inserts an alert or folds it into the open alert of its fingerprint.
-const ingestAlert = `INSERT INTO alerts (id, org_id, source, source_ref, fingerprint, title,
+// ingestColumns are the columns an ingested alert writes, in the order ingestArgs gives them;
+// pending and version are constants.
+const ingestColumns = `id, org_id, source, source_ref, fingerprint, title,
 		description, severity, severity_rank, priority, labels, observables, asset_ids, raw, raw_truncated,
-		occurred_at, first_seen, last_seen, count, status, verdict, silence_id, incident_id, pending, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
-		ON CONFLICT (org_id, source, fingerprint) WHERE status IN ` + openStatuses + ` DO UPDATE SET
+		occurred_at, first_seen, last_seen, count, status, verdict, silence_id, incident_id, pending, version`
+
+// ingestRow is one VALUES row of ingestColumns.
+const ingestRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)`
+
+// ingestConflict folds an alert into the open alert of its fingerprint.
+const ingestConflict = ` ON CONFLICT (org_id, source, fingerprint) WHERE status IN ` + openStatuses + ` DO UPDATE SET
 			count = count + excluded.count,
 			last_seen = max(last_seen, excluded.last_seen),
 			severity = CASE WHEN excluded.severity_rank > severity_rank THEN excluded.severity ELSE severity END,
-			severity_rank = max(severity_rank, excluded.severity_rank)
-		RETURNING id`
+			severity_rank = max(severity_rank, excluded.severity_rank)`
+
+// ingestAlert inserts an alert or folds it into the open alert of its fingerprint.
+const ingestAlert = `INSERT INTO alerts (` + ingestColumns + `) VALUES ` + ingestRow + ingestConflict + ` RETURNING id`
+
+// ingestArgs appends the arguments of one ingestRow.
+func ingestArgs(args []any, a alert.Alert, n int) []any {
+	// An alert is usually first and last seen when it occurred: format that time once.
+	first := tm(a.FirstSeen)
+	last, occurred := first, first
+	if !a.LastSeen.Equal(a.FirstSeen) {
+		last = tm(a.LastSeen)
+	}
+	if !a.OccurredAt.Equal(a.FirstSeen) {
+		occurred = tm(a.OccurredAt)
+	}
+	return append(args,
+		a.ID, a.OrgID, a.Source, a.SourceRef, a.Fingerprint, a.Title, a.Description, string(a.Severity),
+		a.Severity.Rank(), string(a.Priority), labelsJSON(a.Labels), observablesJSON(a.Observables),
+		stringsJSON(a.AssetIDs), a.Raw, boolInt(a.RawTruncated), occurred, first, last, max(n, 1),
+		string(a.Status), string(a.Verdict), a.SilenceID, nullIfEmpty(a.IncidentID))
+}
 
 func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bool, error) {
-	labels, err := jsonText(a.Labels)
-	if err != nil {
-		return "", false, err
-	}
-	obs, err := jsonText(a.Observables)
-	if err != nil {
-		return "", false, err
-	}
-	assets, err := jsonText(a.AssetIDs)
-	if err != nil {
-		return "", false, err
-	}
-	if n < 1 {
-		n = 1
-	}
+	args := ingestArgs(make([]any, 0, 23), a, n)
 	st, err := r.prepared(ctx, ingestAlert)
 	if err != nil {
 		return "", false, err
 	}
 	var id string
-	err = st.QueryRowContext(ctx,
-		a.ID, a.OrgID, a.Source, a.SourceRef, a.Fingerprint, a.Title, a.Description, string(a.Severity),
-		a.Severity.Rank(), string(a.Priority), labels, obs, assets, a.Raw, boolInt(a.RawTruncated),
-		tm(a.OccurredAt), tm(a.FirstSeen), tm(a.LastSeen), n, string(a.Status), string(a.Verdict), a.SilenceID,
-		nullIfEmpty(a.IncidentID)).Scan(&id)
-	if err != nil {
+	if err := st.QueryRowContext(ctx, args...).Scan(&id); err != nil {
 		return "", false, mapErr(err)
 	}
 	return id, id == a.ID, nil
 }
 
+// ingestChunk is how many alerts one INSERT of IngestMany writes. Every statement costs a
+// bind, a step and a statement journal besides its rows, and an intake batch is hundreds of
+// alerts: in statements of this many rows the driver spends its time on the rows.
+const ingestChunk = 32
+
+// ingestKey names the deduplication key of an alert within a statement.
+type ingestKey struct{ org, source, fingerprint string }
+
 func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
-	out := make([]store.IngestResult, len(items))
-	for i, it := range items {
-		id, created, err := r.Ingest(ctx, it.Alert, it.N)
+	out := make([]store.IngestResult, 0, len(items))
+	args := make([]any, 0, ingestChunk*23)
+	keys := make(map[ingestKey]bool, ingestChunk)
+	for start := 0; start < len(items); {
+		// A chunk ends before an alert whose key it already holds: two rows of one INSERT
+		// that fold into each other would return one id for both, and the first of them is
+		// not yet visible to the second's RETURNING.
+		end, args := start, args[:0]
+		clear(keys)
+		for end < len(items) && end-start < ingestChunk {
+			a := items[end].Alert
+			k := ingestKey{a.OrgID, a.Source, a.Fingerprint}
+			if keys[k] {
+				break
+			}
+			keys[k] = true
+			args = ingestArgs(args, a, items[end].N)
+			end++
+		}
+		ids, err := r.ingestRows(ctx, end-start, args)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = store.IngestResult{ID: id, Created: created}
+		for _, it := range items[start:end] {
+			a := it.Alert
+			id, ok := ids[ingestKey{a.OrgID, a.Source, a.Fingerprint}]
+			if !ok {
+				return nil, fmt.Errorf("sqlite: ingest returned no row for alert %s", a.ID)
+			}
+			out = append(out, store.IngestResult{ID: id, Created: id == a.ID})
+		}
+		start = end
 	}
 	return out, nil
+}
+
+// ingestRows writes n alerts whose ingestArgs are args in one statement and returns the id
+// each key landed on.
+func (r alertRepo) ingestRows(ctx context.Context, n int, args []any) (map[ingestKey]string, error) {
+	q := `INSERT INTO alerts (` + ingestColumns + `) VALUES ` + ingestRow + strings.Repeat(", "+ingestRow, n-1) +
+		ingestConflict + ` RETURNING id, org_id, source, fingerprint`
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make(map[ingestKey]string, n)
+	for rows.Next() {
+		var id string
+		var k ingestKey
+		if err := rows.Scan(&id, &k.org, &k.source, &k.fingerprint); err != nil {
+			return nil, mapErr(err)
+		}
+		ids[k] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return ids, mapErr(rows.Close())
 }
 
 func (r alertRepo) FindBySourceRefs(ctx context.Context, orgID, source string, refs []string) (map[string]string, error) {

@@ -194,6 +194,10 @@ func dsn(path string, opts Options, readOnly bool) string {
 		// Truncate the write-ahead log after a checkpoint when it grew beyond 64 MiB, so the
 		// data directory stays near the size of the data.
 		"_pragma=journal_size_limit(67108864)",
+		// Statement journals and temporary b-trees in memory: every INSERT inside a
+		// transaction keeps a statement journal (for its own rollback), and on disk those
+		// page copies were a write system call each.
+		"_pragma=temp_store(2)",
 	}
 	if readOnly {
 		q = append(q, "_pragma=query_only(1)")
