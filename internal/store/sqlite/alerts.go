@@ -266,7 +266,8 @@ func (r alertRepo) Update(ctx context.Context, a alert.Alert, expectVersion int6
 		expectVersion+1, a.OrgID, a.ID, expectVersion)
 }
 
-func alertWhere(f store.AlertFilter) *where {
+// alertWhere returns the FROM clause and the conditions of a filter.
+func (r alertRepo) alertWhere(ctx context.Context, f store.AlertFilter) (string, *where, error) {
 	w := &where{}
 	w.add("a.org_id = ?", f.OrgID)
 	in(w, "a.status", f.Status)
@@ -284,19 +285,16 @@ func alertWhere(f store.AlertFilter) *where {
 			w.add("a.silence_id = ''")
 		}
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		pattern := "%" + likePrefix(strings.ToLower(q)) // a substring, wildcards taken literally
-		w.add(`(lower(a.title) LIKE ? ESCAPE '\' OR a.fingerprint = ?)`, pattern, q)
-	}
-	if f.Observable != "" {
-		w.add("EXISTS (SELECT 1 FROM json_each(a.observables) o WHERE json_extract(o.value, '$.value') = ?)", f.Observable)
-	}
-	return w
+	from, err := r.searchConditions(ctx, w, f)
+	return from, w, err
 }
 
 func (r alertRepo) List(ctx context.Context, f store.AlertFilter) (store.Page[alert.Alert], error) {
 	var page store.Page[alert.Alert]
-	w := alertWhere(f)
+	from, w, err := r.alertWhere(ctx, f)
+	if err != nil {
+		return page, err
+	}
 	if f.Cursor != "" {
 		parts, err := store.DecodeCursor(f.Cursor, 1)
 		if err != nil {
@@ -305,7 +303,7 @@ func (r alertRepo) List(ctx context.Context, f store.AlertFilter) (store.Page[al
 		w.add("a.id < ?", parts[0])
 	}
 	limit := store.ClampLimit(f.Limit)
-	items, err := scanList(ctx, r.tx, scanAlertRow, "SELECT "+alertListCols+" FROM alerts a"+w.sql()+
+	items, err := scanList(ctx, r.tx, scanAlertRow, "SELECT "+alertListCols+" FROM "+from+w.sql()+
 		" ORDER BY a.id DESC LIMIT "+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
 		return page, err
@@ -322,9 +320,12 @@ func (r alertRepo) List(ctx context.Context, f store.AlertFilter) (store.Page[al
 }
 
 func (r alertRepo) Count(ctx context.Context, f store.AlertFilter) (int, error) {
-	w := alertWhere(f)
+	from, w, err := r.alertWhere(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	err := r.sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM alerts a"+w.sql(), w.args...).Scan(&n)
+	err = r.sqlTx.QueryRowContext(ctx, "SELECT count(*) FROM "+from+w.sql(), w.args...).Scan(&n)
 	return n, mapErr(err)
 }
 
@@ -340,7 +341,11 @@ func (r alertRepo) MarkCorrelated(ctx context.Context, orgID string, ids []strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if _, err := r.exec(ctx, "UPDATE alerts SET pending = 0 WHERE org_id = ? AND id IN ("+placeholders(len(chunk))+")", args...); err != nil {
+		in := placeholders(len(chunk))
+		if err := r.indexForSearch(ctx, in, args); err != nil {
+			return err
+		}
+		if _, err := r.exec(ctx, "UPDATE alerts SET pending = 0 WHERE org_id = ? AND id IN ("+in+") AND pending = 1", args...); err != nil {
 			return err
 		}
 	}

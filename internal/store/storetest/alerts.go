@@ -211,7 +211,11 @@ func testAlertList(t *testing.T, e *env) {
 		all = append([]string{al.ID}, all...) // newest first
 		return al.ID
 	}
-	high := mk("1", func(x *alert.Alert) { x.Severity = incident.SeverityHigh; x.Title = "Mimikatz on HOST-7" })
+	high := mk("1", func(x *alert.Alert) {
+		x.Severity = incident.SeverityHigh
+		x.Title = "Mimikatz on HOST-7"
+		x.Observables = []alert.Observable{{Type: alert.ObsURL, Value: `<a href="x">&`}}
+	})
 	silenced := mk("2", func(x *alert.Alert) { x.SilenceID = "01S" })
 	wazuh := mk("3", func(x *alert.Alert) {
 		x.Source = "wazuh"
@@ -245,10 +249,48 @@ func testAlertList(t *testing.T, e *env) {
 	require.Equal(t, []string{linked}, list(store.AlertFilter{Status: []alert.Status{alert.StatusPromoted}}))
 	require.Equal(t, []string{silenced}, list(store.AlertFilter{Silenced: ptr(true)}))
 	require.Equal(t, 9, count(store.AlertFilter{Silenced: ptr(false)}))
-	require.Equal(t, []string{high}, list(store.AlertFilter{Query: "mimiKATZ"}))
-	require.Equal(t, []string{high}, list(store.AlertFilter{Query: "1"}), "an exact fingerprint matches")
-	require.Empty(t, list(store.AlertFilter{Query: "%"}), "LIKE wildcards are literal")
-	require.Equal(t, []string{wazuh}, list(store.AlertFilter{Observable: "evil.example"}))
+	bulkE := all[1]
+	search := func(when string) {
+		require.Equal(t, []string{high}, list(store.AlertFilter{Query: "mimiKATZ"}), when)
+		require.Equal(t, []string{high}, list(store.AlertFilter{Query: "katz on host"}), when)
+		require.Equal(t, []string{high}, list(store.AlertFilter{Query: "1"}), "an exact fingerprint matches, "+when)
+		require.Equal(t, []string{bulkE}, list(store.AlertFilter{Query: "bulk-e"}), "a fingerprint of three characters or more, "+when)
+		require.Empty(t, list(store.AlertFilter{Query: "bulk-"}), "a fingerprint matches whole, "+when)
+		require.Empty(t, list(store.AlertFilter{Query: "%"}), "LIKE wildcards are literal, "+when)
+		require.Empty(t, list(store.AlertFilter{Query: "mimikatz on host-8"}), when)
+		require.Equal(t, []string{wazuh}, list(store.AlertFilter{Observable: "evil.example"}), when)
+		require.Equal(t, []string{high}, list(store.AlertFilter{Observable: `<a href="x">&`}), when)
+		require.Empty(t, list(store.AlertFilter{Observable: "evil.exampl"}), "an observable matches whole, "+when)
+		require.Equal(t, 1, count(store.AlertFilter{Observable: "evil.example"}), when)
+		require.Equal(t, 1, count(store.AlertFilter{Query: "mimikatz"}), when)
+		require.Equal(t, []string{high}, list(store.AlertFilter{Query: "mimikatz", Observable: `<a href="x">&`}), when)
+		require.Empty(t, list(store.AlertFilter{Query: "mimikatz", Observable: "evil.example"}), when)
+	}
+	search("while pending")
+	// Correlation takes alerts off the pending list; drivers may index them for search then.
+	e.write(func(tx store.Tx) error {
+		pending, err := tx.Alerts().Pending(ctx, 100)
+		if err != nil {
+			return err
+		}
+		byOrg := map[string][]string{}
+		for _, x := range pending {
+			byOrg[x.OrgID] = append(byOrg[x.OrgID], x.ID)
+		}
+		for org, ids := range byOrg {
+			if err := tx.Alerts().MarkCorrelated(ctx, org, ids); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	search("once correlated")
+	// The other organisation's alerts share fingerprints and titles, never results.
+	e.ingest(e.newAlert(b.ID, "late", func(x *alert.Alert) {
+		x.Title = "Mimikatz on HOST-7"
+		x.Observables = []alert.Observable{{Type: alert.ObsDomain, Value: "evil.example"}}
+	}), 1)
+	search("beside another organisation's alert")
 
 	// Pages of three walk the whole list, newest first.
 	var walked []string
