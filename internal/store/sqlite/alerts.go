@@ -119,69 +119,69 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 // alerts: in statements of this many rows the driver spends its time on the rows.
 const ingestChunk = 32
 
-// ingestKey names the deduplication key of an alert within a statement.
-type ingestKey struct{ org, source, fingerprint string }
-
 func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
-	out := make([]store.IngestResult, 0, len(items))
+	out := make([]store.IngestResult, len(items))
 	args := make([]any, 0, ingestChunk*23)
-	keys := make(map[ingestKey]bool, ingestChunk)
+	chunk := make(map[string]int, ingestChunk) // fingerprint → index in items
 	for start := 0; start < len(items); {
-		// A chunk ends before an alert whose key it already holds: two rows of one INSERT
-		// that fold into each other would return one id for both, and the first of them is
-		// not yet visible to the second's RETURNING.
+		// A chunk holds alerts of one organisation and source, and ends before a fingerprint
+		// it already holds: two rows of one INSERT that fold into each other would return
+		// one id for both, and the first is not yet visible to the second's RETURNING.
+		first := items[start].Alert
 		end, args := start, args[:0]
-		clear(keys)
+		clear(chunk)
 		for end < len(items) && end-start < ingestChunk {
 			a := items[end].Alert
-			k := ingestKey{a.OrgID, a.Source, a.Fingerprint}
-			if keys[k] {
+			if _, dup := chunk[a.Fingerprint]; dup || a.OrgID != first.OrgID || a.Source != first.Source {
 				break
 			}
-			keys[k] = true
+			chunk[a.Fingerprint] = end
 			args = ingestArgs(args, a, items[end].N)
 			end++
 		}
-		ids, err := r.ingestRows(ctx, end-start, args)
-		if err != nil {
+		if err := r.ingestRows(ctx, items, chunk, end-start, args, out); err != nil {
 			return nil, err
 		}
-		for _, it := range items[start:end] {
-			a := it.Alert
-			id, ok := ids[ingestKey{a.OrgID, a.Source, a.Fingerprint}]
-			if !ok {
-				return nil, fmt.Errorf("sqlite: ingest returned no row for alert %s", a.ID)
+		for i := start; i < end; i++ {
+			if out[i].ID == "" {
+				return nil, fmt.Errorf("sqlite: ingest returned no row for alert %s", items[i].Alert.ID)
 			}
-			out = append(out, store.IngestResult{ID: id, Created: id == a.ID})
 		}
 		start = end
 	}
 	return out, nil
 }
 
-// ingestRows writes n alerts whose ingestArgs are args in one statement and returns the id
-// each key landed on.
-func (r alertRepo) ingestRows(ctx context.Context, n int, args []any) (map[ingestKey]string, error) {
+// ingestRows writes n alerts of one organisation and source, whose ingestArgs are args, in
+// one statement, and sets the result of each: chunk maps their fingerprints to their indexes
+// in items and out.
+func (r alertRepo) ingestRows(ctx context.Context, items []store.IngestItem, chunk map[string]int, n int, args []any, out []store.IngestResult) error {
 	q := `INSERT INTO alerts (` + ingestColumns + `) VALUES ` + ingestRow + strings.Repeat(", "+ingestRow, n-1) +
-		ingestConflict + ` RETURNING id, org_id, source, fingerprint`
+		ingestConflict + ` RETURNING id, fingerprint`
 	rows, err := r.query(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	ids := make(map[ingestKey]string, n)
+	var id, fingerprint sql.RawBytes
 	for rows.Next() {
-		var id string
-		var k ingestKey
-		if err := rows.Scan(&id, &k.org, &k.source, &k.fingerprint); err != nil {
-			return nil, mapErr(err)
+		if err := rows.Scan(&id, &fingerprint); err != nil {
+			return mapErr(err)
 		}
-		ids[k] = id
+		i, ok := chunk[string(fingerprint)]
+		if !ok {
+			return fmt.Errorf("sqlite: ingest returned a row for fingerprint %q, which it did not write", fingerprint)
+		}
+		if a := items[i].Alert; string(id) == a.ID {
+			out[i] = store.IngestResult{ID: a.ID, Created: true}
+		} else {
+			out[i] = store.IngestResult{ID: string(id)}
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
+		return mapErr(err)
 	}
-	return ids, mapErr(rows.Close())
+	return mapErr(rows.Close())
 }
 
 func (r alertRepo) FindBySourceRefs(ctx context.Context, orgID, source string, refs []string) (map[string]string, error) {

@@ -53,6 +53,8 @@ type Options struct {
 
 	// listDrivenMax overrides defaultListDrivenMax; negative is 0. Tests lower it.
 	listDrivenMax int
+	// writerStmts are the statements prepared on the writer, kept across transactions.
+	writerStmts *stmtCache
 	// busyTimeout overrides how long a connection waits for a lock another process holds
 	// (default 10s); tests shorten it.
 	busyTimeout time.Duration
@@ -78,6 +80,8 @@ type Store struct {
 	jobs   atomic.Pointer[JobInserter]
 
 	listDrivenMax int
+	// writerStmts are the statements prepared on the writer, kept across transactions.
+	writerStmts *stmtCache
 
 	// stop ends the statistics refresh that Open starts; done is closed when it has ended.
 	stop      context.CancelFunc
@@ -133,6 +137,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	// Statistics for what the migrations made and for tables that grew since the last start.
 	s.optimize(ctx)
+	s.writerStmts = newStmtCache(writer)
 
 	reader, err := sql.Open("sqlite", dsn(path, opts, true))
 	if err != nil {
@@ -241,6 +246,9 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, write bool, fn func(store.Tx) error) (err error) {
+	if write && s.writerStmts != nil {
+		s.writerStmts.prepare(ctx)
+	}
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
@@ -288,6 +296,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
+	}
+	if s.writerStmts != nil {
+		s.writerStmts.close()
 	}
 	if s.writer != nil {
 		// Let SQLite refresh planner statistics before the last connection goes.

@@ -24,15 +24,28 @@ func (t *tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := t.sqlTx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, mapErr(err)
+	var st *sql.Stmt
+	if base := t.cachedStmt(query); base != nil {
+		st = t.sqlTx.StmtContext(ctx, base)
+	} else {
+		var err error
+		if st, err = t.sqlTx.PrepareContext(ctx, query); err != nil {
+			return nil, mapErr(err)
+		}
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
 	}
 	t.stmts[query] = st
 	return st, nil
+}
+
+// cachedStmt returns the writer's cached statement for query, if any.
+func (t *tx) cachedStmt(query string) *sql.Stmt {
+	if !t.write || t.store.writerStmts == nil {
+		return nil
+	}
+	return t.store.writerStmts.get(query)
 }
 
 var _ store.Tx = (*tx)(nil)
