@@ -10,7 +10,8 @@ import (
 type CorrelateFunc func(ctx context.Context, limit int) (int, error)
 
 // Correlator runs correlation in the background: when woken after a commit, and every
-// Interval in any case, it takes pending alerts in batches until none is left. Pending alerts
+// Interval in any case, it takes pending alerts in batches until none is left, pausing
+// between batches while intake keeps committing. Pending alerts
 // are stored, so a crash or a failed run loses nothing: the next run takes them up.
 type Correlator struct {
 	fn       CorrelateFunc
@@ -22,12 +23,19 @@ type Correlator struct {
 	done     chan struct{}
 }
 
-// NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 100),
-// at least every interval (default 1s). Batches are kept small because each holds the
-// database's writer while it runs: intake commits wait behind at most one of them.
+// settle is how long a woken correlator lets alerts gather before it runs. Intake wakes it
+// after every commit, and under a stream of single alerts that is every few milliseconds: a
+// run for each would pay a transaction, and an index segment, for a handful of alerts. An
+// alert waits this much longer to reach an incident, which nobody notices.
+const settle = 50 * time.Millisecond
+
+// NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 250),
+// at least every interval (default 1s). Batches are kept moderate because each holds the
+// database's writer while it runs (a few milliseconds): intake commits wait behind at most one
+// of them.
 func NewCorrelator(fn CorrelateFunc, batch int, interval time.Duration, log *slog.Logger) *Correlator {
 	if batch <= 0 {
-		batch = 100
+		batch = 250
 	}
 	if interval <= 0 {
 		interval = time.Second
@@ -76,6 +84,11 @@ func (c *Correlator) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.wake:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settle):
+			}
 		case <-tick.C:
 		}
 		for ctx.Err() == nil {
@@ -88,6 +101,19 @@ func (c *Correlator) loop(ctx context.Context) {
 			}
 			if n < c.batch {
 				break
+			}
+			// Intake committed while this batch ran: it is busy, and of the two only
+			// correlation can wait. Leave the writer to intake for a while, then go on;
+			// under a flood correlation keeps a batch per settle, and it drains the rest
+			// once the flood is over.
+			select {
+			case <-c.wake:
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(settle):
+				}
+			default:
 			}
 		}
 	}
