@@ -43,8 +43,8 @@ type MigrateOptions struct {
 // sqliteOnlyTables are the SQLite tables that repeat what another table holds, kept for
 // SQLite's queries, which the PostgreSQL schema does without. Their rows are not copied.
 var sqliteOnlyTables = map[string]string{
-	"incident_tags":     "PostgreSQL indexes incidents.tags itself",
-	"alert_observables": "PostgreSQL indexes alerts.observables itself",
+	"incident_tags": "PostgreSQL indexes incidents.tags itself",
+	"alert_terms":   "PostgreSQL indexes alerts.observables itself",
 }
 
 // isBookkeeping reports whether a table belongs to the migrations or the job queue rather than

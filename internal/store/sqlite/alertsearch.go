@@ -9,8 +9,8 @@ import (
 	"github.com/quell-ir/quell/internal/store"
 )
 
-// Searching alerts with the indexes of migration 0007: alert_text (trigrams of titles and
-// fingerprints) and alert_observables. The correlation worker fills them when it takes alerts
+// Searching alerts with the indexes of migration 0007: alert_titles (trigrams of titles) and
+// alert_terms (fingerprints and observable values, whole). The correlation worker fills them when it takes alerts
 // off the pending list (MarkCorrelated), so a search asks the indexes for correlated alerts and
 // looks at pending ones directly. Either way the candidates go through the same conditions a
 // scan would apply, so the indexes change how fast a search is, never what it finds.
@@ -66,18 +66,20 @@ func (r alertRepo) searchConditions(ctx context.Context, w *where, f store.Alert
 // indexes cannot narrow the search: a text query under three characters and no observable, or
 // more than searchCandidates candidates.
 func (r alertRepo) candidates(ctx context.Context, orgID, q, observable string) (rids []int64, ok bool, err error) {
-	var query string
-	var args []any
+	const terms = "SELECT alert_rid FROM alert_terms WHERE org_id = ? AND term = ? LIMIT ?"
 	switch {
 	case observable != "":
-		query, args = "SELECT alert_rid FROM alert_observables WHERE org_id = ? AND value = ? LIMIT ?",
-			[]any{orgID, observable, searchCandidates + 1}
+		rids, err = r.rids(ctx, nil, terms, orgID, "o:"+observable, searchCandidates+1)
 	case utf8.RuneCountInString(q) >= 3:
-		query, args = "SELECT rowid FROM alert_text WHERE alert_text MATCH ? LIMIT ?", []any{trigramQuery(q), searchCandidates + 1}
+		rids, err = r.rids(ctx, nil, "SELECT rowid FROM alert_titles WHERE alert_titles MATCH ? LIMIT ?",
+			trigramQuery(q), searchCandidates+1)
+		if err == nil && len(rids) <= searchCandidates {
+			rids, err = r.rids(ctx, rids, terms, orgID, "f:"+q, searchCandidates+1-len(rids))
+		}
 	default:
 		return nil, false, nil
 	}
-	if rids, err = r.rids(ctx, nil, query, args...); err != nil || len(rids) > searchCandidates {
+	if err != nil || len(rids) > searchCandidates {
 		return nil, false, err
 	}
 	// Pending alerts are in no index yet.
@@ -152,12 +154,17 @@ func trigramQuery(q string) string {
 
 // indexForSearch adds alerts about to leave the pending list to the search indexes.
 func (r alertRepo) indexForSearch(ctx context.Context, in string, args []any) error {
-	if _, err := r.exec(ctx, `INSERT INTO alert_text (rowid, title, fingerprint)
-		SELECT rid, title, fingerprint FROM alerts WHERE org_id = ? AND id IN (`+in+`) AND pending = 1`, args...); err != nil {
+	// In rowid order: the full-text index buffers a transaction's rows and writes them out
+	// as a new segment whenever a rowid comes lower than the one before.
+	if _, err := r.exec(ctx, `INSERT INTO alert_titles (rowid, title)
+		SELECT rid, title FROM alerts WHERE org_id = ? AND id IN (`+in+`) AND pending = 1 ORDER BY rid`, args...); err != nil {
 		return err
 	}
-	_, err := r.exec(ctx, `INSERT OR IGNORE INTO alert_observables (org_id, value, alert_rid)
-		SELECT a.org_id, json_extract(o.value, '$.value'), a.rid FROM alerts a, json_each(a.observables) o
-		WHERE a.org_id = ? AND a.id IN (`+in+`) AND a.pending = 1 AND json_extract(o.value, '$.value') IS NOT NULL`, args...)
+	_, err := r.exec(ctx, `INSERT OR IGNORE INTO alert_terms (org_id, term, alert_rid)
+		SELECT org_id, 'f:' || fingerprint, rid FROM alerts WHERE org_id = ? AND id IN (`+in+`) AND pending = 1
+		UNION ALL
+		SELECT a.org_id, 'o:' || json_extract(o.value, '$.value'), a.rid FROM alerts a, json_each(a.observables) o
+		WHERE a.org_id = ? AND a.id IN (`+in+`) AND a.pending = 1 AND json_extract(o.value, '$.value') IS NOT NULL`,
+		append(args, args...)...)
 	return err
 }
