@@ -11,8 +11,8 @@ type CorrelateFunc func(ctx context.Context, limit int) (int, error)
 
 // Correlator runs correlation in the background: when woken after a commit, and every
 // Interval in any case, it takes pending alerts in batches until none is left, pausing
-// between batches while intake keeps committing. Pending alerts
-// are stored, so a crash or a failed run loses nothing: the next run takes them up.
+// between batches while intake keeps committing. Pending alerts are stored, so a crash or a
+// failed run loses nothing: the next run takes them up.
 type Correlator struct {
 	fn       CorrelateFunc
 	batch    int

@@ -10,9 +10,9 @@ import (
 )
 
 // Searching alerts with the indexes of migration 0007: alert_titles (trigrams of titles) and
-// alert_terms (fingerprints and observable values, whole). The correlation worker fills them when it takes alerts
-// off the pending list (MarkCorrelated), so a search asks the indexes for correlated alerts and
-// looks at pending ones directly. Either way the candidates go through the same conditions a
+// alert_terms (fingerprints and observable values, whole). The correlation worker fills them
+// when it takes alerts off the pending list (MarkCorrelated), so a search asks the indexes for
+// correlated alerts and looks at pending ones directly. Either way the candidates go through the same conditions a
 // scan would apply, so the indexes change how fast a search is, never what it finds.
 
 // searchCandidates is the most candidates a search takes from the indexes. A search with more
