@@ -53,8 +53,6 @@ type Options struct {
 
 	// listDrivenMax overrides defaultListDrivenMax; negative is 0. Tests lower it.
 	listDrivenMax int
-	// writerStmts are the statements prepared on the writer, kept across transactions.
-	writerStmts *stmtCache
 	// busyTimeout overrides how long a connection waits for a lock another process holds
 	// (default 10s); tests shorten it.
 	busyTimeout time.Duration
