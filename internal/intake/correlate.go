@@ -84,10 +84,8 @@ func (c *Correlator) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.wake:
-			select {
-			case <-ctx.Done():
+			if !pause(ctx) {
 				return
-			case <-time.After(settle):
 			}
 		case <-tick.C:
 		}
@@ -108,13 +106,21 @@ func (c *Correlator) loop(ctx context.Context) {
 			// once the flood is over.
 			select {
 			case <-c.wake:
-				select {
-				case <-ctx.Done():
+				if !pause(ctx) {
 					return
-				case <-time.After(settle):
 				}
 			default:
 			}
 		}
+	}
+}
+
+// pause waits settle; it is false when ctx ended first.
+func pause(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(settle):
+		return true
 	}
 }

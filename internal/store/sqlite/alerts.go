@@ -119,6 +119,16 @@ func (r alertRepo) Ingest(ctx context.Context, a alert.Alert, n int) (string, bo
 // alerts: in statements of this many rows the driver spends its time on the rows.
 const ingestChunk = 32
 
+// ingestRowsQueries are the INSERT statements of ingestRows, by number of rows; made once, as
+// a chunk of alerts needs one and the text is also the key of the statement caches.
+var ingestRowsQueries = func() (qs [ingestChunk + 1]string) {
+	for n := 1; n <= ingestChunk; n++ {
+		qs[n] = `INSERT INTO alerts (` + ingestColumns + `) VALUES ` + ingestRow + strings.Repeat(", "+ingestRow, n-1) +
+			ingestConflict + ` RETURNING id, fingerprint`
+	}
+	return qs
+}()
+
 func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
 	out := make([]store.IngestResult, len(items))
 	args := make([]any, 0, ingestChunk*23)
@@ -156,9 +166,7 @@ func (r alertRepo) IngestMany(ctx context.Context, items []store.IngestItem) ([]
 // one statement, and sets the result of each: chunk maps their fingerprints to their indexes
 // in items and out.
 func (r alertRepo) ingestRows(ctx context.Context, items []store.IngestItem, chunk map[string]int, n int, args []any, out []store.IngestResult) error {
-	q := `INSERT INTO alerts (` + ingestColumns + `) VALUES ` + ingestRow + strings.Repeat(", "+ingestRow, n-1) +
-		ingestConflict + ` RETURNING id, fingerprint`
-	rows, err := r.query(ctx, q, args...)
+	rows, err := r.query(ctx, ingestRowsQueries[n], args...)
 	if err != nil {
 		return err
 	}
