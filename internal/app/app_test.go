@@ -66,6 +66,7 @@ func TestStartServeStop(t *testing.T) {
 	require.Contains(t, body, "go_goroutines", "Go runtime metrics are registered")
 	require.Contains(t, body, "process_", "process metrics are registered")
 	require.Contains(t, body, "quell_intake_alerts_new_total", "intake metrics are registered")
+	require.Contains(t, body, "quell_intake_queued_requests 0", "the intake queue is exposed, and empty at rest")
 
 	// The first start prints the URL and the generated admin password, once.
 	banner := out.String()

@@ -5,7 +5,7 @@ import (
 )
 
 // registerIntakeMetrics exposes intake's counters at /metrics: requests, alerts by outcome,
-// commit batches, refusals and failures, and the syslog listener's counts when it runs.
+// commit batches, refusals and failures, the requests waiting to be committed, and the syslog listener's counts when it runs.
 func (a *App) registerIntakeMetrics() {
 	counter := func(name, help string, read func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, read)
@@ -22,6 +22,9 @@ func (a *App) registerIntakeMetrics() {
 			func() float64 { return float64(st.Overloaded.Load()) }),
 		counter("quell_intake_failed_total", "Intake requests whose transaction failed (answered 503).",
 			func() float64 { return float64(st.Failed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "quell_intake_queued_requests",
+			Help: "Intake requests waiting for the committer; intake answers 429 when the queue is full."},
+			func() float64 { return float64(a.intake.Queued()) }),
 	)
 	if a.syslog != nil {
 		l := a.syslog

@@ -30,6 +30,7 @@ const (
 	MinSessionTTL      = time.Minute
 	MaxSessionTTL      = 90 * 24 * time.Hour
 	MaxShutdownTimeout = 10 * time.Minute
+	MaxBatchDelay      = time.Second
 )
 
 // Config is everything `quell serve` can be told.
@@ -85,7 +86,8 @@ type Intake struct {
 	Rules string `yaml:"rules"`
 	// BatchSize is the most alerts one intake transaction takes.
 	BatchSize int `yaml:"batch_size"`
-	// BatchDelay is the longest a request waits for others to share its transaction.
+	// BatchDelay is how long the committer lingers for more requests when it has several
+	// (default 0: it commits what is waiting at once).
 	BatchDelay time.Duration `yaml:"batch_delay"`
 	// QueueSize bounds the requests waiting to be committed; beyond it intake answers 429.
 	QueueSize int `yaml:"queue_size"`
@@ -217,6 +219,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > MaxShutdownTimeout {
 		bad("shutdown_timeout: %s is out of range (0, %s]", c.ShutdownTimeout, MaxShutdownTimeout)
+	}
+	if c.Intake.BatchSize < 0 || c.Intake.QueueSize < 0 {
+		bad("intake.batch_size, intake.queue_size: must not be negative (0 picks the default)")
+	}
+	if c.Intake.BatchDelay < 0 || c.Intake.BatchDelay > MaxBatchDelay {
+		bad("intake.batch_delay: %s is out of range 0 to %s", c.Intake.BatchDelay, MaxBatchDelay)
 	}
 	for name, addr := range map[string]string{"intake.syslog.udp": c.Intake.Syslog.UDP, "intake.syslog.tcp": c.Intake.Syslog.TCP,
 		"intake.syslog.tls": c.Intake.Syslog.TLS, "intake.smtp.listen": c.Intake.SMTP.Listen} {

@@ -203,6 +203,10 @@ func TestValidate(t *testing.T) {
 		{name: "shutdown zero", change: func(c *Config) { c.ShutdownTimeout = 0 }, want: "shutdown_timeout"},
 		{name: "admin user empty", change: func(c *Config) { c.Admin.User = "" }, want: "admin.user"},
 		{name: "blank admin password", change: func(c *Config) { c.Admin.Password = "   " }, want: "admin.password"},
+		{name: "batch delay set", change: func(c *Config) { c.Intake.BatchDelay = 5 * time.Millisecond }},
+		{name: "batch delay negative", change: func(c *Config) { c.Intake.BatchDelay = -time.Millisecond }, want: "intake.batch_delay"},
+		{name: "batch delay too long", change: func(c *Config) { c.Intake.BatchDelay = time.Minute }, want: "intake.batch_delay"},
+		{name: "queue size negative", change: func(c *Config) { c.Intake.QueueSize = -1 }, want: "intake.queue_size"},
 		{name: "admin password set", change: func(c *Config) { c.Admin.Password = "correct horse battery" }},
 	}
 	for _, tt := range tests {

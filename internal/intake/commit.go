@@ -21,10 +21,13 @@ const commitTimeout = 30 * time.Second
 // commitLoop takes requests off the queue and commits them in batches until the queue closes.
 //
 // Batches form by themselves: while one transaction commits, the requests that arrive wait in
-// the queue and go together into the next. A lone request at an idle moment commits at once;
-// when others are already waiting, the committer lingers up to BatchDelay for more, so that
-// under load each transaction (and its fsync) carries as many alerts as it can, up to
-// BatchSize.
+// the queue and go together into the next, up to BatchSize alerts. So a lone request at an
+// idle moment commits at once, and under load each transaction (and its fsync) carries what
+// came during the one before. With BatchDelay set, the committer also lingers that long for
+// more when it already has several requests; by default it does not, because the senders of
+// a batch can send again only once it has committed, and lingering for them only delays the
+// commit they wait for (on a 2-core machine, 32 senders of single alerts got about half the
+// requests per second with a 2 ms linger).
 func (s *Service) commitLoop() {
 	defer close(s.done)
 	for {
@@ -50,7 +53,7 @@ func (s *Service) commitLoop() {
 				break drain
 			}
 		}
-		if open && len(batch) > 1 && n < s.opts.BatchSize {
+		if open && s.opts.BatchDelay > 0 && len(batch) > 1 && n < s.opts.BatchSize {
 			timer := time.NewTimer(s.opts.BatchDelay)
 		linger:
 			for n < s.opts.BatchSize {

@@ -38,8 +38,10 @@ var (
 type Options struct {
 	// BatchSize is the most alerts one transaction takes (default 2000).
 	BatchSize int
-	// BatchDelay is the longest a request waits for others to share its transaction
-	// (default 2ms). The committer never waits when it has nothing else to do.
+	// BatchDelay is how long the committer lingers for more requests when it already has
+	// several (default 0: it never lingers). Requests that arrive while a transaction commits
+	// share the next one anyway; lingering only adds latency unless a commit costs far more
+	// than the wait, as on a disk whose fsync takes tens of milliseconds.
 	BatchDelay time.Duration
 	// QueueSize bounds the requests waiting for the committer (default 4096); beyond it
 	// Submit fails with ErrOverloaded.
@@ -94,9 +96,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
 	}
-	if opts.BatchDelay <= 0 {
-		opts.BatchDelay = 2 * time.Millisecond
-	}
+	opts.BatchDelay = max(opts.BatchDelay, 0)
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 4096
 	}
@@ -121,6 +121,9 @@ func New(st store.Store, opts Options) *Service {
 
 // Stats returns the service's counters.
 func (s *Service) Stats() *Stats { return &s.stats }
+
+// Queued is the number of requests waiting for the committer.
+func (s *Service) Queued() int { return len(s.queue) }
 
 // IdempotencyKeep is how long the answer to a request with an Idempotency-Key is kept.
 const IdempotencyKeep = 24 * time.Hour

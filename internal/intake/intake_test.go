@@ -321,3 +321,67 @@ func TestABurstOpensOneIncident(t *testing.T) {
 	}
 	require.Len(t, incidents, 1)
 }
+
+// TestRequestsWaitingShareATransaction shows group commit: the requests that arrive while the
+// writer is busy go together into the next transaction, at most BatchSize alerts to one.
+func TestRequestsWaitingShareATransaction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	in := intake.New(e.st, intake.Options{BatchSize: 5, SilenceRefresh: time.Hour})
+	in.Start()
+	t.Cleanup(func() { _ = in.Close(context.Background()) })
+	input := func(i int) []alert.Input {
+		return []alert.Input{{Source: "ids", Title: fmt.Sprintf("scan %d", i), Fingerprint: fmt.Sprintf("scan-%d", i)}}
+	}
+	// One request before the test proper, so that the silences are loaded.
+	_, err := in.Submit(e.ctx, intake.Request{OrgID: e.org, Actor: "intake:test", Inputs: input(-1)})
+	require.NoError(t, err)
+
+	// Hold the database's writer, as a long transaction would.
+	holding, held := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release) // before the service closes, should the test fail while it holds
+	writerDone := make(chan error, 1)
+	go func() {
+		writerDone <- e.st.Write(e.ctx, func(store.Tx) error { close(holding); <-held; return nil })
+	}()
+	<-holding
+
+	// A sender that gives up at once: its request is queued all the same, and the committer
+	// takes it and waits for the writer with it.
+	waits := e.st.WriterDB().Stats().WaitCount
+	gaveUp, cancel := context.WithCancel(e.ctx)
+	cancel()
+	_, err = in.Submit(gaveUp, intake.Request{OrgID: e.org, Actor: "intake:test", Inputs: input(0)})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Eventually(t, func() bool { return e.st.WriterDB().Stats().WaitCount > waits }, 5*time.Second, time.Millisecond)
+	require.Zero(t, in.Queued())
+
+	const senders = 12
+	var wg sync.WaitGroup
+	receipts := make([]intake.Receipt, senders+1)
+	errs := make([]error, senders+1)
+	for i := 1; i <= senders; i++ {
+		wg.Go(func() {
+			receipts[i], errs[i] = in.Submit(e.ctx, intake.Request{OrgID: e.org, Actor: "intake:test", Inputs: input(i)})
+		})
+	}
+	require.Eventually(t, func() bool { return in.Queued() == senders }, 5*time.Second, time.Millisecond)
+	require.Equal(t, int64(1), in.Stats().Batches.Load(), "nothing commits while the writer is held")
+
+	release()
+	require.NoError(t, <-writerDone)
+	wg.Wait()
+	for i := 1; i <= senders; i++ {
+		require.NoError(t, errs[i])
+		require.Len(t, receipts[i].Alerts, 1)
+		require.Equal(t, intake.OutcomeNew, receipts[i].Alerts[0].Outcome)
+		require.Equal(t, fmt.Sprintf("scan %d", i), e.get(receipts[i].Alerts[0].ID).Title)
+	}
+	n, err := e.cases.CountAlerts(e.ctx, e.admin, store.AlertFilter{Query: "scan 0"})
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the request whose sender gave up was stored")
+	// After the first: one transaction for the request that waited with the committer, then
+	// the twelve that queued, at most five alerts to a transaction: 5, 5, 2.
+	require.Equal(t, int64(1+1+3), in.Stats().Batches.Load())
+}
