@@ -200,10 +200,7 @@ func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOu
 		if err != nil {
 			return err
 		}
-		if err := w.saveAlert(before, a); err != nil {
-			return err
-		}
-		a.Version = before.Version + boolToInt(alertChanged(before, a))
+		// attach writes the alert whole: its assets and priority with its incident.
 		if _, err := s.attach(w, inc, a, "correlate"); err != nil {
 			return err
 		}
@@ -212,10 +209,6 @@ func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOu
 		return nil
 	}
 	if rule, ok := s.rules.Opening(&a, maxCrit); ok {
-		if err := w.saveAlert(before, a); err != nil {
-			return err
-		}
-		a.Version = before.Version + boolToInt(alertChanged(before, a))
 		ni := promotion(TriageRequest{Type: rule.Type}, []alert.Alert{a})
 		ni.Summary = fmt.Sprintf("Opened by correlation rule %q from an alert of %s.", rule.Name, a.Source)
 		inc, err := w.createIncident(ni)
@@ -231,13 +224,6 @@ func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOu
 	}
 	out.Queued++
 	return w.saveAlert(before, a)
-}
-
-func boolToInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func alertChanged(before, after alert.Alert) bool {

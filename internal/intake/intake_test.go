@@ -176,7 +176,11 @@ func TestCorrelationOpensJoinsAndQueues(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, out.Joined)
 	require.Equal(t, 1, out.Queued)
-	require.Equal(t, first.IncidentID, e.get(r2.Alerts[0].ID).IncidentID)
+	joined := e.get(r2.Alerts[0].ID)
+	require.Equal(t, first.IncidentID, joined.IncidentID)
+	require.Equal(t, []string{db.ID}, joined.AssetIDs, "the joined alert names the asset it matched")
+	require.Equal(t, incident.ComputePriority(joined.Severity, 4), joined.Priority, "and is ranked by its criticality")
+	require.NotEqual(t, incident.ComputePriority(joined.Severity, 0), joined.Priority)
 	require.Equal(t, alert.StatusNew, e.get(r3.Alerts[0].ID).Status)
 
 	// Both joined alerts are on the incident's timeline; the asset is linked.

@@ -252,7 +252,7 @@ func (r alertRepo) FindBySourceRef(ctx context.Context, orgID, source, ref strin
 
 func (r alertRepo) ResolveOpen(ctx context.Context, orgID, source, fingerprint string, at time.Time) (string, error) {
 	var id string
-	err := r.sqlTx.QueryRowContext(ctx, `UPDATE alerts SET status = 'resolved', last_seen = max(last_seen, ?),
+	err := r.queryRow(ctx, `UPDATE alerts SET status = 'resolved', last_seen = max(last_seen, ?),
 		version = version + 1 WHERE org_id = ? AND source = ? AND fingerprint = ? AND status IN `+openStatuses+`
 		RETURNING id`, tm(at), orgID, source, fingerprint).Scan(&id)
 	return id, mapErr(err)
@@ -446,7 +446,7 @@ type idempotencyRepo struct{ *tx }
 
 func (r idempotencyRepo) Get(ctx context.Context, orgID, key string) ([]byte, error) {
 	var b []byte
-	err := r.sqlTx.QueryRowContext(ctx, "SELECT answer FROM idempotency_keys WHERE org_id = ? AND key = ?", orgID, key).Scan(&b)
+	err := r.queryRow(ctx, "SELECT answer FROM idempotency_keys WHERE org_id = ? AND key = ?", orgID, key).Scan(&b)
 	return b, mapErr(err)
 }
 

@@ -28,7 +28,7 @@ func (r auditRepo) Append(ctx context.Context, rec *audit.Record) error {
 		return errReadOnly
 	}
 	prevSeq, prevHash := int64(0), audit.GenesisHash
-	err := r.sqlTx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&prevSeq, &prevHash)
+	err := r.queryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&prevSeq, &prevHash)
 	if err != nil {
 		if err = mapErr(err); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("audit head: %w", err)

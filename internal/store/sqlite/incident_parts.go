@@ -111,7 +111,7 @@ func (r incidentRepo) RemoveMember(ctx context.Context, orgID, incidentID, userI
 
 func (r incidentRepo) IsMember(ctx context.Context, orgID, incidentID, userID string) (bool, error) {
 	var n int
-	err := r.sqlTx.QueryRowContext(ctx, `SELECT count(*) FROM incident_members
+	err := r.queryRow(ctx, `SELECT count(*) FROM incident_members
 		WHERE org_id = ? AND incident_id = ? AND user_id = ?`, orgID, incidentID, userID).Scan(&n)
 	return n > 0, mapErr(err)
 }

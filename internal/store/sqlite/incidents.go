@@ -48,7 +48,7 @@ func priorityRank(p incident.Priority) int {
 // NextNumber reserves the organisation's next incident number.
 func (r incidentRepo) NextNumber(ctx context.Context, orgID string) (int64, error) {
 	var n int64
-	err := r.sqlTx.QueryRowContext(ctx, `INSERT INTO incident_counters (org_id, next) VALUES (?, 2)
+	err := r.queryRow(ctx, `INSERT INTO incident_counters (org_id, next) VALUES (?, 2)
 		ON CONFLICT (org_id) DO UPDATE SET next = next + 1 RETURNING next - 1`, orgID).Scan(&n)
 	return n, mapErr(err)
 }

@@ -105,6 +105,30 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return rows, nil
 }
 
+// row is the result of queryRow: the row, or why it could not be asked for.
+type row struct {
+	row *sql.Row
+	err error
+}
+
+// Scan copies the row's columns into dest; its errors are unmapped, as sql.Row's are.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
+// queryRow runs a query of at most one row through the transaction's prepared statements, so
+// that a query of fixed text run once per alert or incident is parsed once.
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
+	st, err := t.prepared(ctx, query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{row: st.QueryRowContext(ctx, args...)}
+}
+
 // updateVersioned runs an UPDATE guarded by "version = expectVersion"; when it changes no
 // row, it tells a missing row (ErrNotFound) from a stale version (ErrConflict) by looking the
 // row up with the key condition where (e.g. "org_id = ? AND id = ?") and its args.
