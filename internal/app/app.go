@@ -54,6 +54,15 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
+// correlationBudget bounds a correlation run on SQLite while intake is busy. There a run holds
+// the one writer, and an alert that opens an incident costs about a millisecond of it: a run
+// of 250 such alerts kept intake commits waiting a quarter of a second. (With 25 ms, a flood
+// of Alertmanager alerts that open incidents was taken about 30 % faster, its p95 latency
+// fell from 76 to 46 ms, and the correlation backlog it left was larger.) On PostgreSQL
+// intake and correlation write side by side, and bounded runs were measured to slow intake
+// down, so runs there are not bounded.
+const correlationBudget = 25 * time.Millisecond
+
 // App is one Quell server.
 type App struct {
 	cfg     config.Config
@@ -168,9 +177,13 @@ func New(cfg config.Config, logger *slog.Logger, opts ...Option) (_ *App, err er
 	}
 
 	// Alert intake: the group committer, then the correlation worker it wakes.
-	a.correl = intake.NewCorrelator(func(ctx context.Context, limit int) (int, error) {
-		out, err := a.cases.CorrelatePending(ctx, limit)
-		return out.Looked, err
+	a.correl = intake.NewCorrelator(func(ctx context.Context, limit int, bounded bool) (int, bool, error) {
+		var budget time.Duration
+		if bounded && !cfg.Postgres() {
+			budget = correlationBudget
+		}
+		out, err := a.cases.CorrelatePending(ctx, limit, budget)
+		return out.Looked, out.More, err
 	}, 0, 0, logger)
 	a.intake = intake.New(st, intake.Options{
 		Logger: logger, BatchSize: cfg.Intake.BatchSize, BatchDelay: cfg.Intake.BatchDelay, QueueSize: cfg.Intake.QueueSize,

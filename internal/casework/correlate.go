@@ -33,6 +33,8 @@ type CorrelationOutcome struct {
 	Opened   int
 	Queued   int
 	Silenced int
+	// More is true when the run stopped at its budget with alerts of its batch left pending.
+	More bool
 }
 
 // CorrelatePending takes up to limit alerts awaiting correlation, oldest first, and for each:
@@ -40,15 +42,23 @@ type CorrelationOutcome struct {
 // muted it, joins it to the open incident that recently took an alert sharing a key (group
 // rules), or opens an incident when an open rule matches, or leaves it in the triage queue.
 // It all happens in one transaction, so a crash leaves the alerts pending for the next run.
+// A budget above zero bounds the run: once it has worked that long, after at least one alert,
+// it commits what it did, and the alerts it did not reach stay pending (the outcome says More).
+// A run holds the database's writer (and, on PostgreSQL, the head of the audit chain), so the
+// budget bounds how long intake commits wait behind it.
 //
 // The inventory and the correlation keys are looked up once per organisation for the whole
 // batch; what the batch itself adds (an incident opened by one alert) is seen by the alerts
 // after it.
-func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationOutcome, error) {
+func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.Duration) (CorrelationOutcome, error) {
 	var out CorrelationOutcome
 	var changed []*work
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		out, changed = CorrelationOutcome{}, nil
+		began := time.Now()
+		spent := func() bool {
+			return budget > 0 && out.Looked > 0 && time.Since(began) >= budget
+		}
 		pending, err := tx.Alerts().Pending(ctx, limit)
 		if err != nil {
 			return err
@@ -62,6 +72,10 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationO
 			byOrg[a.OrgID] = append(byOrg[a.OrgID], a)
 		}
 		for _, org := range orgs {
+			if spent() {
+				out.More = true
+				break
+			}
 			p := access.Principal{OrgID: org, Role: access.RoleAdmin, Username: CorrelationActor}
 			w := &work{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
 			changed = append(changed, w)
@@ -72,6 +86,10 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int) (CorrelationO
 			}
 			ids := make([]string, 0, len(alerts))
 			for _, a := range alerts {
+				if spent() {
+					out.More = true
+					break
+				}
 				out.Looked++
 				if err := s.correlate(w, b, a, &out); err != nil {
 					return fmt.Errorf("correlate alert %s: %w", a.ID, err)

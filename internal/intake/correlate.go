@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// CorrelateFunc correlates up to limit pending alerts and says how many it looked at.
-type CorrelateFunc func(ctx context.Context, limit int) (int, error)
+// CorrelateFunc correlates up to limit pending alerts. When bounded, intake is busy and the
+// run should keep the writer only briefly. It says how many alerts it looked at, and whether
+// it stopped short of limit with alerts of its batch left over (a bounded run).
+type CorrelateFunc func(ctx context.Context, limit int, bounded bool) (looked int, more bool, err error)
 
 // Correlator runs correlation in the background: when woken after a commit, and every
 // Interval in any case, it takes pending alerts in batches until none is left, pausing
@@ -80,6 +82,9 @@ func (c *Correlator) loop(ctx context.Context) {
 	tick := time.NewTicker(c.interval)
 	defer tick.Stop()
 	for {
+		// Runs are bounded while intake commits: after a wake, and while wakes keep coming.
+		// Once a run passes without one, intake is quiet and the backlog is worked unbounded.
+		var busy bool
 		select {
 		case <-ctx.Done():
 			return
@@ -87,17 +92,18 @@ func (c *Correlator) loop(ctx context.Context) {
 			if !pause(ctx) {
 				return
 			}
+			busy = true
 		case <-tick.C:
 		}
 		for ctx.Err() == nil {
-			n, err := c.fn(ctx, c.batch)
+			n, more, err := c.fn(ctx, c.batch, busy)
 			if err != nil {
 				if ctx.Err() == nil {
 					c.log.Warn("correlation run failed; the alerts stay pending", "err", err)
 				}
 				break
 			}
-			if n < c.batch {
+			if n < c.batch && !more {
 				break
 			}
 			// Intake committed while this batch ran: it is busy, and of the two only
@@ -109,7 +115,9 @@ func (c *Correlator) loop(ctx context.Context) {
 				if !pause(ctx) {
 					return
 				}
+				busy = true
 			default:
+				busy = false
 			}
 		}
 	}

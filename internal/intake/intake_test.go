@@ -143,7 +143,7 @@ func TestSilencedAlertsAreKeptAndMarked(t *testing.T) {
 	require.True(t, r.Alerts[0].Silenced)
 	require.False(t, r.Alerts[1].Silenced)
 	require.Equal(t, sil.ID, e.get(r.Alerts[0].ID).SilenceID)
-	_, err = e.cases.CorrelatePending(e.ctx, 100)
+	_, err = e.cases.CorrelatePending(e.ctx, 100, 0)
 	require.NoError(t, err)
 	a := e.get(r.Alerts[0].ID)
 	require.Equal(t, alert.StatusNew, a.Status, "a silenced alert stays out of correlation but is kept")
@@ -159,7 +159,7 @@ func TestCorrelationOpensJoinsAndQueues(t *testing.T) {
 	// High severity on a criticality-4 asset opens an incident by itself.
 	r := e.submit(alert.Input{Source: "edr", Title: "Credential dumping on db-01", Severity: "high",
 		Observables: []alert.Observable{{Type: alert.ObsHost, Value: "db-01"}}})
-	out, err := e.cases.CorrelatePending(e.ctx, 100)
+	out, err := e.cases.CorrelatePending(e.ctx, 100, 0)
 	require.NoError(t, err)
 	require.Equal(t, 1, out.Opened)
 	first := e.get(r.Alerts[0].ID)
@@ -172,7 +172,7 @@ func TestCorrelationOpensJoinsAndQueues(t *testing.T) {
 	r2 := e.submit(alert.Input{Source: "ids", Title: "Outbound connection from 10.1.2.3 to 198.51.100.7", Severity: "low"})
 	// An unrelated low alert waits in the queue.
 	r3 := e.submit(alert.Input{Source: "ids", Title: "Ping sweep from 10.9.9.9", Severity: "low"})
-	out, err = e.cases.CorrelatePending(e.ctx, 100)
+	out, err = e.cases.CorrelatePending(e.ctx, 100, 0)
 	require.NoError(t, err)
 	require.Equal(t, 1, out.Joined)
 	require.Equal(t, 1, out.Queued)
@@ -194,8 +194,22 @@ func TestCorrelationOpensJoinsAndQueues(t *testing.T) {
 	require.Len(t, links, 1)
 	require.Equal(t, db.ID, links[0].AssetID)
 
+	// A run with a budget stops once it is spent, after one alert at least; the alerts it did
+	// not reach stay pending for the next run.
+	for _, title := range []string{"Port scan from 10.9.8.1", "Port scan from 10.9.8.2", "Port scan from 10.9.8.3"} {
+		e.submit(alert.Input{Source: "ids", Title: title, Severity: "low"})
+	}
+	out, err = e.cases.CorrelatePending(e.ctx, 100, time.Nanosecond)
+	require.NoError(t, err)
+	require.Equal(t, 1, out.Looked)
+	require.True(t, out.More)
+	out, err = e.cases.CorrelatePending(e.ctx, 100, 0)
+	require.NoError(t, err)
+	require.Equal(t, 2, out.Looked, "the two left over, and nothing twice")
+	require.False(t, out.More)
+
 	// Correlation ran once per alert: nothing is pending any more.
-	out, err = e.cases.CorrelatePending(e.ctx, 100)
+	out, err = e.cases.CorrelatePending(e.ctx, 100, 0)
 	require.NoError(t, err)
 	require.Zero(t, out.Looked)
 
@@ -315,7 +329,7 @@ func TestABurstOpensOneIncident(t *testing.T) {
 			Observables: []alert.Observable{{Type: alert.ObsHost, Value: "dc-01"}}})
 	}
 	r := e.submit(inputs...)
-	out, err := e.cases.CorrelatePending(e.ctx, 100)
+	out, err := e.cases.CorrelatePending(e.ctx, 100, 0)
 	require.NoError(t, err)
 	require.Equal(t, 1, out.Opened)
 	require.Equal(t, 9, out.Joined)
