@@ -177,6 +177,8 @@ func TestRules(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, incident.TypeRansomware, o.Type)
 
+	require.Equal(t, 60, r.OpenLimit, "the shipped rules bound the incidents opened in a minute")
+
 	for src, want := range map[string]string{
 		"group: [{name: a, by: colour, window: 1h}]":         `rule "a": by must be`,
 		"group: [{name: a, by: asset, window: forever}]":     "line 1",
@@ -185,7 +187,9 @@ func TestRules(t *testing.T) {
 		"open: [{name: b, min_severity: huge}]":              "not a severity",
 		"open: [{name: b, title_pattern: '('}]":              "title_pattern",
 		"open: [{name: b, source: x}, {name: b, source: y}]": "two rules",
-		"opne: []": "field opne not found",
+		"opne: []":        "field opne not found",
+		"open_limit: -1":  "open_limit must be",
+		"open_limit: 1e9": "open_limit",
 	} {
 		_, err := ParseRules([]byte(src))
 		require.ErrorContains(t, err, want, src)

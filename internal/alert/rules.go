@@ -20,7 +20,14 @@ import (
 type Rules struct {
 	Group []GroupRule `yaml:"group"`
 	Open  []OpenRule  `yaml:"open"`
+	// OpenLimit is the most incidents open rules may open for one organisation in a minute
+	// (0: no limit). Beyond it, the alerts they match wait in the triage queue: a flood of
+	// unrelated alerts must not bury a team under incidents nobody can work.
+	OpenLimit int `yaml:"open_limit"`
 }
+
+// MaxOpenLimit bounds Rules.OpenLimit.
+const MaxOpenLimit = 100_000
 
 // GroupBy names what a group rule compares.
 type GroupBy string
@@ -126,6 +133,9 @@ func ParseRules(b []byte) (*Rules, error) {
 				return nil, fmt.Errorf("correlation rules: rule %q: %q is not an observable type", n, t)
 			}
 		}
+	}
+	if r.OpenLimit < 0 || r.OpenLimit > MaxOpenLimit {
+		return nil, fmt.Errorf("correlation rules: open_limit must be between 0 (no limit) and %d", MaxOpenLimit)
 	}
 	for i := range r.Open {
 		o := &r.Open[i]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/quell-ir/quell/internal/access"
@@ -33,8 +34,46 @@ type CorrelationOutcome struct {
 	Opened   int
 	Queued   int
 	Silenced int
+	// Held counts the alerts an open rule matched that waited in the triage queue instead,
+	// because the rules' open limit was reached (they are counted in Queued too).
+	Held int
 	// More is true when the run stopped at its budget with alerts of its batch left pending.
 	More bool
+}
+
+// openLog remembers when correlation opened incidents, per organisation, over the last
+// minute: what the rules' open limit counts. It is the node's own; with several nodes each
+// keeps its own count.
+type openLog struct {
+	mu sync.Mutex
+	at map[string][]time.Time
+}
+
+// since returns how many incidents the organisation had opened after t, forgetting older ones.
+func (l *openLog) since(org string, t time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	times := l.at[org]
+	i := 0
+	for i < len(times) && !times[i].After(t) {
+		i++
+	}
+	if i > 0 {
+		l.at[org] = append(times[:0:0], times[i:]...)
+	}
+	return len(times) - i
+}
+
+// add notes n incidents opened for the organisation at t.
+func (l *openLog) add(org string, n int, t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = map[string][]time.Time{}
+	}
+	for range n {
+		l.at[org] = append(l.at[org], t)
+	}
 }
 
 // CorrelatePending takes up to limit alerts awaiting correlation, oldest first, and for each:
@@ -53,8 +92,9 @@ type CorrelationOutcome struct {
 func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.Duration) (CorrelationOutcome, error) {
 	var out CorrelationOutcome
 	var changed []*work
+	var batches []*batch
 	err := s.store.Write(ctx, func(tx store.Tx) error {
-		out, changed = CorrelationOutcome{}, nil
+		out, changed, batches = CorrelationOutcome{}, nil, nil
 		began := time.Now()
 		spent := func() bool {
 			return budget > 0 && out.Looked > 0 && time.Since(began) >= budget
@@ -84,6 +124,7 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.D
 			if err != nil {
 				return err
 			}
+			batches = append(batches, b)
 			ids := make([]string, 0, len(alerts))
 			for _, a := range alerts {
 				if spent() {
@@ -105,6 +146,13 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.D
 	if err != nil {
 		return CorrelationOutcome{}, err
 	}
+	for _, b := range batches {
+		s.opened.add(b.org, b.opened, b.now)
+		if b.held > 0 {
+			s.log.Warn("correlation reached the open limit of its rules: alerts that would open incidents wait in the triage queue",
+				"org", b.org, "limit", s.rules.OpenLimit, "held", b.held)
+		}
+	}
 	if s.events != nil {
 		for _, w := range changed {
 			for _, c := range w.changes {
@@ -121,6 +169,11 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.D
 type batch struct {
 	assets map[asset.Identifier][]store.AssetRef
 	hits   map[string]store.KeyHit
+	org    string
+	now    time.Time
+	// recent is how many incidents correlation opened for the organisation in the minute
+	// before the run; opened and held count this run's incidents and held-back alerts.
+	recent, opened, held int
 }
 
 func (s *Service) newBatch(w *work, alerts []alert.Alert) (*batch, error) {
@@ -141,7 +194,7 @@ func (s *Service) newBatch(w *work, alerts []alert.Alert) (*batch, error) {
 			keys = append(keys, g.Keys(a)...)
 		}
 	}
-	b := &batch{}
+	b := &batch{org: w.p.OrgID, now: w.now, recent: s.opened.since(w.p.OrgID, w.now.Add(-time.Minute))}
 	var err error
 	if b.assets, err = w.tx.Assets().MatchIdentifiers(w.ctx, w.p.OrgID, ids); err != nil {
 		return nil, err
@@ -226,7 +279,13 @@ func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOu
 		out.Joined++
 		return nil
 	}
-	if rule, ok := s.rules.Opening(&a, maxCrit); ok {
+	rule, ok := s.rules.Opening(&a, maxCrit)
+	if ok && s.rules.OpenLimit > 0 && b.recent+b.opened >= s.rules.OpenLimit {
+		ok = false
+		b.held++
+		out.Held++
+	}
+	if ok {
 		ni := promotion(TriageRequest{Type: rule.Type}, []alert.Alert{a})
 		ni.Summary = fmt.Sprintf("Opened by correlation rule %q from an alert of %s.", rule.Name, a.Source)
 		inc, err := w.createIncident(ni)
@@ -237,6 +296,7 @@ func (s *Service) correlate(w *work, b *batch, a alert.Alert, out *CorrelationOu
 			return err
 		}
 		s.remember(w, b, &a, inc.ID)
+		b.opened++
 		out.Opened++
 		return nil
 	}

@@ -50,6 +50,8 @@ type Service struct {
 	clocks      *clocks
 	// playbooks caches parsed playbook versions (playbooks.go).
 	playbooks playbookCache
+	// opened counts the incidents correlation opened, for the rules' open limit.
+	opened openLog
 }
 
 // Publisher is told which incidents a use case changed, once the change has committed, so

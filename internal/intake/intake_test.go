@@ -403,3 +403,44 @@ func TestRequestsWaitingShareATransaction(t *testing.T) {
 	// the twelve that queued, at most five alerts to a transaction: 5, 5, 2.
 	require.Equal(t, int64(1+1+3), in.Stats().Batches.Load())
 }
+
+// TestOpenLimitHoldsAlertsInTheQueue: beyond the rules' open limit in a minute, alerts that
+// would open incidents wait in the triage queue; a minute later they open incidents again.
+func TestOpenLimitHoldsAlertsInTheQueue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rules := alert.DefaultRules()
+	rules.OpenLimit = 2
+	now := time.Now()
+	cases := casework.New(e.st, casework.Options{Rules: rules, Now: func() time.Time { return now }})
+	critical := func(title string) string {
+		return e.submit(alert.Input{Source: "edr", Title: title, Severity: "critical"}).Alerts[0].ID
+	}
+
+	ids := []string{critical("Mimikatz on wks-1"), critical("Mimikatz on wks-2"), critical("Mimikatz on wks-3")}
+	out, err := cases.CorrelatePending(e.ctx, 100, 0)
+	require.NoError(t, err)
+	require.Equal(t, 2, out.Opened)
+	require.Equal(t, 1, out.Held)
+	require.Equal(t, 1, out.Queued)
+	held := e.get(ids[2])
+	require.Equal(t, alert.StatusNew, held.Status, "the third waits for triage, kept as it came")
+	require.Empty(t, held.IncidentID)
+
+	// Within the same minute, the next run holds back too.
+	now = now.Add(30 * time.Second)
+	critical("Mimikatz on wks-4")
+	out, err = cases.CorrelatePending(e.ctx, 100, 0)
+	require.NoError(t, err)
+	require.Equal(t, 0, out.Opened)
+	require.Equal(t, 1, out.Held)
+
+	// A minute after the first two, there is room again.
+	now = now.Add(31 * time.Second)
+	id := critical("Mimikatz on wks-5")
+	out, err = cases.CorrelatePending(e.ctx, 100, 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, out.Opened)
+	require.Zero(t, out.Held)
+	require.NotEmpty(t, e.get(id).IncidentID)
+}
