@@ -147,7 +147,9 @@ func (s *Service) CorrelatePending(ctx context.Context, limit int, budget time.D
 		return CorrelationOutcome{}, err
 	}
 	for _, b := range batches {
-		s.opened.add(b.org, b.opened, b.now)
+		if s.rules.OpenLimit > 0 {
+			s.opened.add(b.org, b.opened, b.now)
+		}
 		if b.held > 0 {
 			s.log.Warn("correlation reached the open limit of its rules: alerts that would open incidents wait in the triage queue",
 				"org", b.org, "limit", s.rules.OpenLimit, "held", b.held)
