@@ -5,7 +5,8 @@ import (
 )
 
 // registerIntakeMetrics exposes intake's counters at /metrics: requests, alerts by outcome,
-// commit batches, refusals and failures, the requests waiting to be committed, and the syslog listener's counts when it runs.
+// commit batches, refusals and failures, the requests waiting to be committed, and the syslog
+// listener's counts when it runs.
 func (a *App) registerIntakeMetrics() {
 	counter := func(name, help string, read func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, read)

@@ -32,9 +32,8 @@ type Correlator struct {
 const settle = 50 * time.Millisecond
 
 // NewCorrelator returns a correlator that calls fn with batches of batch alerts (default 250),
-// at least every interval (default 1s). Batches are kept moderate because each holds the
-// database's writer while it runs (a few milliseconds): intake commits wait behind at most one
-// of them.
+// at least every interval (default 1s). Each run holds the database's writer while it runs,
+// so intake commits wait behind it: while intake is busy, runs are bounded (fn's bounded).
 func NewCorrelator(fn CorrelateFunc, batch int, interval time.Duration, log *slog.Logger) *Correlator {
 	if batch <= 0 {
 		batch = 250
